@@ -1,0 +1,95 @@
+// Megaflow classifier: tuple-space search over the installed megaflows, shared by all
+// PMD threads.
+//
+// Structure: one subtable per distinct mask. All subtables share ONE lock-free
+// rte_hash (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF) whose key is the masked FlowKey with
+// word 7 (FlowKey::reserved0) set to the subtable's tag; so memory is sized once for
+// max_flows whatever the number of masks. A lookup masks the packet key with each
+// subtable's mask in turn (most-hit subtables first) until one hits.
+//
+// Concurrency:
+//  - lookup*() are wait-free readers, callable from any registered PMD thread inside its
+//    RCU read-side section.
+//  - insert()/remove() serialize on an internal spinlock held only for the hash update
+//    (microseconds): PMDs insert on upcall, the control thread removes on revalidation.
+//    The subtable array is copy-on-write and published with an atomic pointer.
+//  - remove() marks the megaflow dead, unlinks it, bumps removal_generation() and
+//    hands the object to an rte_rcu_qsbr defer queue; it is freed once every PMD has
+//    reported quiescent. A PMD MUST, right after each rte_rcu_qsbr_quiescent() and
+//    before touching its EMC, compare removal_generation() with the value it last saw
+//    and, if it changed, call Emc::sweep_dead(). (The token load in quiescent() is an
+//    acquire that orders the generation bump before the sweep.)
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <rte_spinlock.h>
+
+#include "megaflow.h"
+
+struct rte_hash;
+struct rte_rcu_qsbr;
+struct rte_rcu_qsbr_dq;
+
+namespace vswitch {
+
+class Classifier {
+public:
+    // qsv: the datapath's RCU variable (PMDs are registered readers on it).
+    // max_flows: capacity; insert() fails beyond it.
+    Classifier(rte_rcu_qsbr* qsv, uint32_t max_flows, const char* name = "vsw_mf");
+    ~Classifier();
+    Classifier(const Classifier&) = delete;
+    Classifier& operator=(const Classifier&) = delete;
+
+    // Readers. hash = flow_key_hash(key, 0) is not used (each subtable rehashes the
+    // masked key), it is accepted for future use.
+    Megaflow* lookup(const FlowKey& key) const;
+    // Batch form: for i in [0,n): out[i] = match or nullptr. Returns number of hits.
+    unsigned lookup_batch(const FlowKey* const keys[], Megaflow* out[], unsigned n) const;
+
+    enum class InsertResult { Inserted, Exists, Full, Error };
+    // Installs (key & mask) -> actions. If an identical masked key+mask is already
+    // present (two PMDs raced on the same upcall) returns the existing one with Exists.
+    // On Inserted the classifier takes ownership of *actions.
+    Megaflow* insert(const FlowKey& key, const Translation& t, uint32_t pmd_id,
+                     InsertResult& result);
+
+    // Control thread: unlink + defer free (see above). Idempotent on dead flows.
+    void remove(Megaflow* f);
+    // Control thread: atomically replace a live megaflow's actions (old list freed
+    // after a grace period).
+    void replace_actions(Megaflow* f, DpActionList&& acts);
+
+    // Control thread: visit every live megaflow (under the writer lock; callback must
+    // not call insert/remove - collect and act afterwards).
+    void for_each(const std::function<void(Megaflow&)>& fn) const;
+
+    uint64_t removal_generation() const { return removal_gen_.load(std::memory_order_acquire); }
+    uint32_t size() const { return n_flows_.load(std::memory_order_relaxed); }
+    uint32_t n_subtables() const;
+    uint32_t capacity() const { return max_flows_; }
+    // Reclaims what the defer queue can free now (control thread, periodically).
+    void reclaim();
+
+private:
+    struct Subtable;
+    struct SubtableArray;
+    // ... implementation-defined members
+    rte_rcu_qsbr* qsv_;
+    uint32_t max_flows_;
+    rte_hash* hash_ = nullptr;
+    rte_rcu_qsbr_dq* dq_ = nullptr;
+    mutable rte_spinlock_t lock_;
+    std::atomic<SubtableArray*> subtables_{nullptr};
+    std::atomic<uint64_t> removal_gen_{0};
+    std::atomic<uint32_t> n_flows_{0};
+    uint64_t next_id_ = 1;
+};
+
+}  // namespace vswitch

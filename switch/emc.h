@@ -1,0 +1,36 @@
+// Exact-match cache: per-PMD, single-threaded, 2-way set associative, keyed by the full
+// FlowKey. Holds raw Megaflow pointers; never owns them (see classifier.h for the sweep
+// protocol that keeps it free of dead flows before they are freed).
+#pragma once
+
+#include <cstdint>
+
+#include "flow_key.h"
+#include "megaflow.h"
+
+namespace vswitch {
+
+class Emc {
+public:
+    static constexpr uint32_t kEntries = 8192;   // power of two
+
+    Emc();
+    // hash = flow_key_hash(key, 0). Returns nullptr on miss or if the cached megaflow is dead.
+    Megaflow* lookup(const FlowKey& key, uint32_t hash) const;
+    // Inserts or refreshes; evicts the way with the other hash's... (implementation choice).
+    void insert(const FlowKey& key, uint32_t hash, Megaflow* f);
+    // Drops every entry whose megaflow is dead.
+    void sweep_dead();
+    void clear();
+    uint32_t occupancy() const;
+
+private:
+    struct Entry {
+        FlowKey key;
+        Megaflow* flow;
+        uint32_t hash;
+    };
+    Entry* entries_;   // kEntries, cache-line aligned (rte_zmalloc or aligned new)
+};
+
+}  // namespace vswitch

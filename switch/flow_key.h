@@ -1,0 +1,96 @@
+// Flow key: the fields a packet is classified on, in one fixed-size, word-addressable
+// struct. The same struct is used as a key and as a mask (a set bit in a mask = the
+// field bit matters), so masking, hashing and comparing are loops over 64-bit words
+// with no per-field branches.
+//
+// Byte order: every multi-byte protocol field is kept in network byte order exactly as
+// it appears in the packet (no byte swaps on the fast path); in_port, recirc_id and
+// tun_id are host order. The parser (ofproto) converts when it builds a match.
+//
+// Conventions borrowed from Open vSwitch so that the pipeline issue can grow into them:
+//  - vlan_tci carries the 802.1Q TCI with the CFI/DEI bit (0x1000) forced on when a tag
+//    is present, so "no tag" (0) and "tag with VID 0" differ.
+//  - ARP: nw_src/nw_dst = SPA/TPA, nw_proto = low byte of the ARP opcode.
+//  - ICMP: tp_src = type, tp_dst = code (in the low byte, network order u16).
+//  - nw_frag: bit0 = is a fragment, bit1 = later fragment (no L4 ports then).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace vswitch {
+
+inline constexpr uint16_t kVlanCfi = 0x1000;   // host order; stored as htons in vlan_tci
+
+enum : uint8_t { kFragAny = 1, kFragLater = 2 };
+
+struct alignas(32) FlowKey {
+    // word 0
+    uint32_t in_port;     // datapath port number (== OpenFlow port number)
+    uint32_t recirc_id;   // 0 on first pass; set by recirculation after tunnel pop
+    // word 1
+    uint64_t tun_id;      // tunnel VNI/key after pop (host order)
+    // word 2
+    uint32_t tun_src;     // outer IPv4 source after pop (network order)
+    uint32_t tun_dst;
+    // words 3..4
+    uint8_t dl_dst[6];
+    uint8_t dl_src[6];
+    uint16_t dl_type;     // network order; the inner type after a VLAN tag
+    uint16_t vlan_tci;    // network order; 0 = untagged
+    // word 5
+    uint32_t nw_src;      // IPv4 / ARP SPA (network order)
+    uint32_t nw_dst;
+    // word 6
+    uint8_t nw_proto;
+    uint8_t nw_tos;
+    uint8_t nw_ttl;
+    uint8_t nw_frag;
+    uint16_t tp_src;      // network order
+    uint16_t tp_dst;
+    // word 7
+    uint64_t reserved0;   // spare word keeps the IPv6 addresses 16-byte aligned
+    // words 8..11
+    uint8_t ipv6_src[16];
+    uint8_t ipv6_dst[16];
+
+    static constexpr size_t kWords = 12;
+
+    uint64_t* words() { return reinterpret_cast<uint64_t*>(this); }
+    const uint64_t* words() const { return reinterpret_cast<const uint64_t*>(this); }
+
+    void clear() { std::memset(this, 0, sizeof(*this)); }
+    bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+};
+static_assert(sizeof(FlowKey) == FlowKey::kWords * 8, "FlowKey must be whole words");
+
+// dst = key & mask, word by word.
+inline void flow_key_apply_mask(FlowKey& dst, const FlowKey& key, const FlowKey& mask) {
+    uint64_t* d = dst.words();
+    const uint64_t* k = key.words();
+    const uint64_t* m = mask.words();
+    for (size_t i = 0; i < FlowKey::kWords; i++) d[i] = k[i] & m[i];
+}
+
+// (key & mask) == masked, without materialising the masked key.
+inline bool flow_key_matches(const FlowKey& key, const FlowKey& mask, const FlowKey& masked) {
+    const uint64_t* k = key.words();
+    const uint64_t* m = mask.words();
+    const uint64_t* v = masked.words();
+    uint64_t diff = 0;
+    for (size_t i = 0; i < FlowKey::kWords; i++) diff |= (k[i] & m[i]) ^ v[i];
+    return diff == 0;
+}
+
+// mask |= other (used by translation to accumulate the fields the tables looked at).
+inline void flow_key_or(FlowKey& mask, const FlowKey& other) {
+    uint64_t* d = mask.words();
+    const uint64_t* o = other.words();
+    for (size_t i = 0; i < FlowKey::kWords; i++) d[i] |= o[i];
+}
+
+// CRC32-C over the whole key (SSE4.2), seeded. Used by the EMC and the classifier.
+uint32_t flow_key_hash(const FlowKey& key, uint32_t seed);
+
+}  // namespace vswitch

@@ -1,0 +1,48 @@
+// The upcall contract: what the datapath asks the pipeline when a packet misses the
+// megaflow cache. The datapath defines it; ofproto implements it (layering: ofproto
+// may use switch/, never the reverse).
+//
+// Threading: translate() is called from PMD threads, concurrently, inside an RCU
+// read-side section (between two quiescent-state reports of the calling PMD). It must
+// not block, must not take locks a control thread can hold for long, and must only read
+// an immutable snapshot of the tables. The control side publishes a new snapshot and
+// waits for an RCU grace period before freeing the old one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dp_actions.h"
+#include "flow_key.h"
+
+namespace vswitch {
+
+// Opaque handle to whatever the pipeline wants to credit with the megaflow's packet and
+// byte counts (OpenFlow rules). The datapath only stores and hands these back.
+struct StatsSink {
+    virtual ~StatsSink() = default;
+    virtual void credit(uint64_t packets, uint64_t bytes, uint64_t last_used_tsc) = 0;
+};
+
+struct Translation {
+    FlowKey mask;                                   // fields the pipeline looked at
+    DpActionList actions;                           // empty = drop
+    std::vector<std::shared_ptr<StatsSink>> rules;  // rules to credit, in pipeline order
+    void reset() {
+        mask.clear();
+        actions.clear();
+        rules.clear();
+    }
+};
+
+class FlowTranslator {
+public:
+    virtual ~FlowTranslator() = default;
+    // Runs the packet's key through the pipeline. Fills out (mask, actions, rules).
+    // Returns false if the packet cannot be translated (then the datapath drops it,
+    // counted "upcall_error", and installs nothing).
+    virtual bool translate(const FlowKey& key, Translation& out) const = 0;
+};
+
+}  // namespace vswitch
