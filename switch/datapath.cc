@@ -1,0 +1,289 @@
+#include "datapath.h"
+
+#include <algorithm>
+#include <map>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+namespace vswitch {
+namespace {
+
+constexpr uint32_t kMaxPmds = 64;
+
+int pmd_entry(void* arg) { return static_cast<Pmd*>(arg)->run(); }
+
+bool valid_port_name(const std::string& n) {
+    if (n.empty() || n.size() > 32) return false;
+    for (char c : n)
+        if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+    return !isdigit(static_cast<unsigned char>(n[0]));   // numbers name ports by number
+}
+
+}  // namespace
+
+Datapath::Datapath(const DatapathConfig& cfg, const FlowTranslator& xlate)
+    : cfg_(cfg), xlate_(xlate), owned_(kMaxPorts) {
+    for (auto& p : ports_) p.store(nullptr);
+    size_t sz = rte_rcu_qsbr_get_memsize(kMaxPmds);
+    qsv_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("vsw_rcu", sz, RTE_CACHE_LINE_SIZE));
+    if (!qsv_ || rte_rcu_qsbr_init(qsv_, kMaxPmds) != 0)
+        rte_panic("cannot allocate the datapath RCU variable\n");
+    int socket = static_cast<int>(rte_socket_id());
+    pool_ = rte_pktmbuf_pool_create("vsw_mbufs", cfg.n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                    socket == SOCKET_ID_ANY ? 0 : socket);
+    if (!pool_) rte_panic("cannot create the mbuf pool (%u mbufs): %s\n", cfg.n_mbufs,
+                          rte_strerror(rte_errno));
+    classifier_ = std::make_unique<Classifier>(qsv_, cfg.max_megaflows);
+    tsc_hz_ = rte_get_tsc_hz();
+}
+
+Datapath::~Datapath() {
+    stop();
+    for (uint32_t p = 0; p < kMaxPorts; p++) ports_[p].store(nullptr);
+    owned_.clear();
+    pmds_.clear();
+    classifier_.reset();
+    rte_mempool_free(pool_);
+    rte_free(qsv_);
+}
+
+bool Datapath::start(std::string& err) {
+    if (cfg_.pmd_cores.empty() || cfg_.pmd_cores.size() > kMaxPmds) {
+        err = "pmd-cores: need 1.." + std::to_string(kMaxPmds) + " cores";
+        return false;
+    }
+    for (size_t i = 0; i < cfg_.pmd_cores.size(); i++) {
+        unsigned lcore = static_cast<unsigned>(i + 1);
+        if (!rte_lcore_is_enabled(lcore)) {
+            err = "pmd-cores: EAL lcore " + std::to_string(lcore) + " is not enabled";
+            return false;
+        }
+        pmds_.push_back(std::make_unique<Pmd>(*this, static_cast<uint16_t>(i), cfg_.pmd_cores[i], lcore));
+    }
+    for (auto& p : pmds_) {
+        if (rte_eal_remote_launch(pmd_entry, p.get(), p->lcore()) != 0) {
+            err = "cannot launch PMD on lcore " + std::to_string(p->lcore());
+            return false;
+        }
+    }
+    started_ = true;
+    reconfigure();
+    return true;
+}
+
+void Datapath::stop() {
+    if (!started_) return;
+    for (auto& p : pmds_) p->request_stop();
+    for (auto& p : pmds_) rte_eal_wait_lcore(p->lcore());
+    started_ = false;
+}
+
+void Datapath::synchronize() const { rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID); }
+
+uint32_t Datapath::add_port(const std::string& name, const std::string& type,
+                            const PortOptions& opts, uint32_t port_no, std::string& err) {
+    if (!valid_port_name(name)) {
+        err = "name: '" + name + "' is not a valid port name (1-32 of [A-Za-z0-9_.-], not starting with a digit)";
+        return 0;
+    }
+    if (port_by_name(name)) {
+        err = "name: port '" + name + "' already exists";
+        return 0;
+    }
+    if (port_no == 0) {
+        for (uint32_t p = 1; p < kMaxPorts && port_no == 0; p++)
+            if (!owned_[p]) port_no = p;
+        if (port_no == 0) {
+            err = "name: no free port number (max " + std::to_string(kMaxPorts - 1) + " ports)";
+            return 0;
+        }
+    } else if (port_no >= kMaxPorts || owned_[port_no]) {
+        err = "port_no: " + std::to_string(port_no) +
+              (port_no >= kMaxPorts ? " is out of range" : " is already in use");
+        return 0;
+    }
+    PortEnv env;
+    env.mbuf_pool = pool_;
+    env.socket_id = static_cast<int>(rte_socket_id());
+    env.n_pmds = static_cast<uint16_t>(std::max<size_t>(1, cfg_.pmd_cores.size()));
+    env.rcu_synchronize = [this] { synchronize(); };
+    env.notify_state_change = [this] {
+        if (on_port_state_change) on_port_state_change();
+    };
+    std::unique_ptr<Port> port = create_port(name, port_no, type, opts, env, err);
+    if (!port) return 0;
+    ports_[port_no].store(port.get(), std::memory_order_release);
+    owned_[port_no] = std::move(port);
+    reconfigure();
+    return port_no;
+}
+
+bool Datapath::del_port(uint32_t port_no, std::string& err) {
+    if (port_no >= kMaxPorts || !owned_[port_no]) {
+        err = "name: no such port";
+        return false;
+    }
+    // Unpublish first: after reconfigure()'s grace periods no PMD polls it, sends to it
+    // or holds a pointer to it.
+    ports_[port_no].store(nullptr, std::memory_order_release);
+    reconfigure();
+    owned_[port_no].reset();
+    return true;
+}
+
+Port* Datapath::port(uint32_t port_no) const {
+    return port_no < kMaxPorts ? owned_[port_no].get() : nullptr;
+}
+
+std::vector<Port*> Datapath::ports() const {
+    std::vector<Port*> out;
+    for (auto& p : owned_)
+        if (p) out.push_back(p.get());
+    return out;
+}
+
+Port* Datapath::port_by_name(const std::string& name) const {
+    for (auto& p : owned_)
+        if (p && p->name() == name) return p.get();
+    return nullptr;
+}
+
+void Datapath::reconfigure() {
+    // Keep each known queue on its PMD (a rebalance must survive a guest toggling a
+    // vring); new queues go to the PMD with the fewest.
+    std::map<std::pair<uint32_t, uint16_t>, uint16_t> prev;
+    for (const RxqRef& r : rxqs_) prev[{r.port_no, r.queue}] = r.pmd;
+    const uint16_t n_pmds = static_cast<uint16_t>(std::max<size_t>(1, pmds_.size()));
+    std::vector<unsigned> count(n_pmds, 0);
+    std::vector<RxqRef> rxqs;
+    for (uint32_t p = 1; p < kMaxPorts; p++) {
+        if (!ports_[p].load()) continue;
+        for (uint16_t q = 0; q < owned_[p]->n_rxq(); q++) {
+            RxqRef r{p, q, UINT16_MAX, 0};
+            auto it = prev.find({p, q});
+            if (it != prev.end() && it->second < n_pmds) {
+                r.pmd = it->second;
+                count[r.pmd]++;
+            }
+            rxqs.push_back(r);
+        }
+    }
+    for (RxqRef& r : rxqs) {
+        if (r.pmd != UINT16_MAX) continue;
+        r.pmd = static_cast<uint16_t>(std::min_element(count.begin(), count.end()) - count.begin());
+        count[r.pmd]++;
+    }
+    publish_configs(rxqs);
+}
+
+unsigned Datapath::rebalance() {
+    std::vector<RxqRef> rxqs = rxqs_;
+    for (RxqRef& r : rxqs) {
+        Port* p = owned_[r.port_no].get();
+        r.cycles = p ? p->rxq_stats(r.queue).cycles.load() : 0;
+    }
+    unsigned moved = assign_rxqs_by_load(rxqs, static_cast<uint16_t>(std::max<size_t>(1, pmds_.size())));
+    publish_configs(rxqs);
+    return moved;
+}
+
+void Datapath::publish_configs(const std::vector<RxqRef>& rxqs) {
+    std::vector<TxPortQueues> outs;
+    for (uint32_t p = 1; p < kMaxPorts; p++)
+        if (Port* port = ports_[p].load()) outs.push_back({p, port->usable_txqs()});
+    const uint16_t n_pmds = static_cast<uint16_t>(std::max<size_t>(1, pmds_.size()));
+    auto map = compute_tx_map(rxqs, n_pmds, outs);
+
+    std::vector<std::unique_ptr<PmdConfig>> fresh(pmds_.size());
+    for (size_t i = 0; i < pmds_.size(); i++) fresh[i] = std::make_unique<PmdConfig>();
+    // Count first so tx_storage never reallocates under the PollEntry pointers.
+    std::vector<size_t> n_polls(pmds_.size(), 0);
+    for (const RxqRef& r : rxqs)
+        if (r.pmd < pmds_.size()) n_polls[r.pmd]++;
+    for (size_t i = 0; i < pmds_.size(); i++) fresh[i]->tx_storage.resize(n_polls[i] * kMaxPorts);
+    for (size_t i = 0; i < rxqs.size(); i++) {
+        const RxqRef& r = rxqs[i];
+        if (r.pmd >= pmds_.size()) continue;
+        PmdConfig& c = *fresh[r.pmd];
+        TxSlot* tx = c.tx_storage.data() + c.polls.size() * kMaxPorts;
+        for (size_t j = 0; j < outs.size(); j++) tx[outs[j].port_no] = map[i][j];
+        Port* port = ports_[r.port_no].load();
+        c.polls.push_back({port, r.port_no, r.queue, &port->rxq_stats(r.queue).cycles, tx});
+    }
+
+    // Phase 1: nobody polls, so no queue is ever used by two PMDs during the hand-over.
+    std::vector<PmdConfig*> old;
+    for (auto& p : pmds_) old.push_back(p->publish(new PmdConfig()));
+    synchronize();
+    for (PmdConfig* c : old) delete c;
+    // Phase 2: the new lists.
+    std::vector<PmdConfig*> empties;
+    for (size_t i = 0; i < pmds_.size(); i++) empties.push_back(pmds_[i]->publish(fresh[i].release()));
+    synchronize();
+    for (PmdConfig* c : empties) delete c;
+    rxqs_ = rxqs;
+}
+
+std::vector<RxqStatus> Datapath::rxq_status() const {
+    std::vector<RxqStatus> out;
+    std::vector<TxPortQueues> outs;
+    for (uint32_t p = 1; p < kMaxPorts; p++)
+        if (Port* port = ports_[p].load()) outs.push_back({p, port->usable_txqs()});
+    auto map = compute_tx_map(rxqs_, static_cast<uint16_t>(std::max<size_t>(1, pmds_.size())), outs);
+    for (size_t i = 0; i < rxqs_.size(); i++) {
+        const RxqRef& r = rxqs_[i];
+        Port* port = owned_[r.port_no].get();
+        if (!port) continue;
+        RxqStatus s{r.port_no, r.queue, r.pmd, port->rxq_enabled(r.queue),
+                    port->rxq_stats(r.queue).cycles.load(), {}};
+        for (size_t j = 0; j < outs.size(); j++) s.tx.push_back({outs[j].port_no, map[i][j]});
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+size_t Datapath::revalidate(bool force_retranslate) {
+    revalidations_++;
+    std::vector<Megaflow*> flows;
+    classifier_->for_each([&](Megaflow& f) { flows.push_back(&f); });
+    const uint64_t now = rte_rdtsc();
+    const uint64_t idle_limit = static_cast<uint64_t>(cfg_.megaflow_max_idle_s * tsc_hz_);
+    Translation t;
+    size_t removed = 0;
+    for (Megaflow* f : flows) {
+        // Push the stats gathered since last time to the rules that made the flow.
+        uint64_t pk = f->packets.load(std::memory_order_relaxed);
+        uint64_t by = f->bytes.load(std::memory_order_relaxed);
+        uint64_t used = f->used_tsc.load(std::memory_order_relaxed);
+        if (pk != f->pushed_packets) {
+            for (auto& r : f->rules) r->credit(pk - f->pushed_packets, by - f->pushed_bytes, used);
+            f->pushed_packets = pk;
+            f->pushed_bytes = by;
+        }
+        uint64_t last = used ? used : f->created_tsc;
+        if (now > last && now - last > idle_limit) {
+            classifier_->remove(f);
+            removed++;
+            continue;
+        }
+        if (!force_retranslate) continue;
+        t.reset();
+        if (!xlate_.translate(f->first_key, t) || !(t.mask == f->mask)) {
+            classifier_->remove(f);
+            removed++;
+            continue;
+        }
+        if (t.actions != *f->actions.load()) classifier_->replace_actions(f, DpActionList(t.actions));
+        f->rules = t.rules;
+    }
+    classifier_->reclaim();
+    return removed;
+}
+
+}  // namespace vswitch

@@ -1,0 +1,117 @@
+// The datapath: ports, PMD threads, megaflow cache and the steering map, driven by the
+// control thread.
+//
+// Threading: every public method is for the control thread only (switchd's Asio
+// thread). PMD threads see the datapath through RCU-published snapshots (PmdConfig) and
+// the port table (atomic pointers); nothing here makes a PMD wait.
+//
+// Reconfiguration (ports added/removed, guest queue changes, rebalance) is done in two
+// publishes: first every PMD gets an empty poll list and the control thread waits a grace
+// period (so no rx or tx queue is used by two threads during the hand-over), then the new
+// lists are published. The pause is one grace period (microseconds).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "classifier.h"
+#include "pmd.h"
+#include "port.h"
+#include "steering.h"
+#include "upcall.h"
+
+struct rte_mempool;
+struct rte_rcu_qsbr;
+
+namespace vswitch {
+
+struct DatapathConfig {
+    std::vector<unsigned> pmd_cores;   // CPU of each PMD; PMD i runs on EAL lcore i+1
+    uint32_t max_megaflows = 200000;
+    uint32_t n_mbufs = 65535;
+    double megaflow_max_idle_s = 10.0;
+};
+
+struct RxqStatus {
+    uint32_t port_no;
+    uint16_t queue;
+    uint16_t pmd;
+    bool enabled;
+    uint64_t cycles;
+    std::vector<std::pair<uint32_t, TxSlot>> tx;   // (output port, slot)
+};
+
+class Datapath {
+public:
+    Datapath(const DatapathConfig& cfg, const FlowTranslator& xlate);
+    ~Datapath();
+    Datapath(const Datapath&) = delete;
+    Datapath& operator=(const Datapath&) = delete;
+
+    // Launches the PMD lcores. false + err on failure.
+    bool start(std::string& err);
+    void stop();
+
+    // Port management. port_no 0 = allocate the lowest free number.
+    uint32_t add_port(const std::string& name, const std::string& type, const PortOptions& opts,
+                      uint32_t port_no, std::string& err);
+    bool del_port(uint32_t port_no, std::string& err);
+    Port* port(uint32_t port_no) const;
+    std::vector<Port*> ports() const;   // sorted by number
+    Port* port_by_name(const std::string& name) const;
+
+    // Re-derives rx assignments (round-robin over (port, queue)) and the tx map, and
+    // publishes them. Called on port and guest-queue changes.
+    void reconfigure();
+    // Reassigns rx queues by measured cycles; returns how many moved.
+    unsigned rebalance();
+
+    // Brings every megaflow in line with the pipeline: re-translates, fixes actions,
+    // removes those whose mask changed or that expired; pushes stats to the rules.
+    // Returns the number removed.
+    size_t revalidate(bool force_retranslate);
+
+    // Called by drivers from any thread; the control thread must call reconfigure()
+    // after it (set by switchd to post onto its io_context).
+    std::function<void()> on_port_state_change;
+
+    // Observability.
+    const std::vector<std::unique_ptr<Pmd>>& pmds() const { return pmds_; }
+    std::vector<RxqStatus> rxq_status() const;
+    Classifier& classifier() { return *classifier_; }
+    const Classifier& classifier() const { return *classifier_; }
+    uint64_t tsc_hz() const { return tsc_hz_; }
+    uint64_t revalidations() const { return revalidations_; }
+
+    // Waits an RCU grace period (control or driver threads; never a PMD).
+    void synchronize() const;
+
+    // PMD-side access.
+    Port* port_fast(uint32_t port_no) const {
+        return ports_[port_no].load(std::memory_order_acquire);
+    }
+    const FlowTranslator& translator() const { return xlate_; }
+    rte_rcu_qsbr* rcu() const { return qsv_; }
+
+private:
+    void publish_configs(const std::vector<RxqRef>& rxqs);
+
+    DatapathConfig cfg_;
+    const FlowTranslator& xlate_;
+    rte_rcu_qsbr* qsv_ = nullptr;
+    rte_mempool* pool_ = nullptr;
+    std::unique_ptr<Classifier> classifier_;
+    std::atomic<Port*> ports_[kMaxPorts];
+    std::vector<std::unique_ptr<Port>> owned_;   // index = port_no
+    std::vector<std::unique_ptr<Pmd>> pmds_;
+    std::vector<RxqRef> rxqs_;                   // current assignment
+    uint64_t tsc_hz_ = 0;
+    uint64_t revalidations_ = 0;
+    bool started_ = false;
+};
+
+}  // namespace vswitch

@@ -1,0 +1,305 @@
+#include "pmd.h"
+
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+
+#include "classifier.h"
+#include "datapath.h"
+#include "flow_extract.h"
+
+namespace vswitch {
+
+Pmd::Pmd(Datapath& dp, uint16_t id, unsigned core, unsigned lcore)
+    : dp_(dp), id_(id), core_(core), lcore_(lcore), out_(new OutBuf[kMaxPorts]) {
+    xlate_.actions.reserve(16);
+    xlate_.rules.reserve(16);
+}
+
+Pmd::~Pmd() { delete cfg_.load(); }
+
+int Pmd::run() {
+    rte_rcu_qsbr* qsv = dp_.rcu();
+    rte_rcu_qsbr_thread_register(qsv, id_);
+    rte_rcu_qsbr_thread_online(qsv, id_);
+    seen_removal_gen_ = dp_.classifier().removal_generation();
+    emc_.clear();
+
+    uint64_t t = rte_rdtsc();
+    while (!stop_.load(std::memory_order_relaxed)) {
+        const PmdConfig* cfg = cfg_.load(std::memory_order_acquire);
+        if (!cfg || cfg->polls.empty()) {
+            // Nothing to poll: sleep offline so grace periods do not wait for us and the
+            // core is not burnt for nothing.
+            rte_rcu_qsbr_thread_offline(qsv, id_);
+            usleep(1000);
+            rte_rcu_qsbr_thread_online(qsv, id_);
+            after_quiescent();
+            t = rte_rdtsc();
+            continue;
+        }
+        for (const PollEntry& pe : cfg->polls) {
+            uint16_t n = poll(pe);
+            uint64_t now = rte_rdtsc();
+            if (n) {
+                counter_add(*pe.cycles, now - t);
+                counter_add(ctr_.busy_cycles, now - t);
+            } else {
+                counter_add(ctr_.idle_cycles, now - t);
+            }
+            t = now;
+        }
+        counter_add(ctr_.iterations, 1);
+        rte_rcu_qsbr_quiescent(qsv, id_);
+        after_quiescent();
+    }
+    rte_rcu_qsbr_thread_offline(qsv, id_);
+    rte_rcu_qsbr_thread_unregister(qsv, id_);
+    return 0;
+}
+
+// Runs right after a quiescent report: the token load inside it ordered any megaflow
+// removal before this point, so dead flows are purged from the EMC before their memory
+// can be reused (see classifier.h).
+void Pmd::after_quiescent() {
+    uint64_t g = dp_.classifier().removal_generation();
+    if (g != seen_removal_gen_) {
+        seen_removal_gen_ = g;
+        emc_.sweep_dead();
+    }
+}
+
+uint16_t Pmd::poll(const PollEntry& pe) {
+    rte_mbuf* pkts[kBurst];
+    const uint16_t n = pe.port->rx_burst(pe.rxq, pkts, kBurst);
+    if (n == 0) return 0;
+    current_pe_ = &pe;
+
+    QueueCounters& qc = pe.port->rxq_stats(pe.rxq);
+    counter_add(ctr_.rx_packets, n);
+    counter_add(qc.packets, n);
+
+    // Stage 1: parse. Bad frames are dropped here; the rest are compacted in place.
+    alignas(64) FlowKey keys[kBurst];
+    uint32_t hashes[kBurst];
+    uint64_t bytes = 0;
+    uint16_t k = 0;
+    const uint32_t max_frame = pe.port->max_frame();
+    for (uint16_t i = 0; i < n; i++) {
+        rte_mbuf* m = pkts[i];
+        if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void*));
+        bytes += m->pkt_len;
+        if (m->pkt_len > max_frame) {
+            drop(DropReason::RxOversize, pe.port, &m, 1);
+            continue;
+        }
+        ParseResult r = flow_extract(m, pe.port_no, keys[k]);
+        if (r != ParseResult::Ok) {
+            drop(r == ParseResult::Runt ? DropReason::RxRunt : DropReason::RxMalformed, pe.port, &m, 1);
+            continue;
+        }
+        hashes[k] = flow_key_hash(keys[k], 0);
+        pkts[k++] = m;
+    }
+    counter_add(qc.bytes, bytes);
+    if (k == 0) return n;
+
+    // Stage 2: find each packet's megaflow (EMC, classifier, upcall).
+    Megaflow* flows[kBurst];
+    lookup(pkts, keys, hashes, flows, k);
+
+    // Stage 3: group by megaflow and execute. Packets of one megaflow stay in arrival
+    // order; batches are executed in order of their first packet.
+    struct Batch {
+        Megaflow* flow;
+        uint16_t n;
+        uint32_t bytes;
+        rte_mbuf* pkts[kBurst];
+    };
+    Batch batches[kBurst];
+    uint16_t nb = 0;
+    uint64_t now = rte_rdtsc();
+    for (uint16_t i = 0; i < k; i++) {
+        Megaflow* f = flows[i];
+        if (f == nullptr) continue;   // consumed by the upcall path
+        uint16_t b = 0;
+        if (nb && batches[nb - 1].flow == f) {
+            b = nb - 1;
+        } else {
+            while (b < nb && batches[b].flow != f) b++;
+            if (b == nb) {
+                batches[nb].flow = f;
+                batches[nb].n = 0;
+                batches[nb].bytes = 0;
+                nb++;
+            }
+        }
+        Batch& bt = batches[b];
+        bt.pkts[bt.n++] = pkts[i];
+        bt.bytes += pkts[i]->pkt_len;
+    }
+    for (uint16_t b = 0; b < nb; b++) {
+        Batch& bt = batches[b];
+        Megaflow* f = bt.flow;
+        // Shared counters: one relaxed RMW per batch, not per packet.
+        f->packets.fetch_add(bt.n, std::memory_order_relaxed);
+        f->bytes.fetch_add(bt.bytes, std::memory_order_relaxed);
+        f->used_tsc.store(now, std::memory_order_relaxed);
+        execute(*f->actions.load(std::memory_order_acquire), bt.pkts, bt.n, pe);
+    }
+
+    // Stage 4: transmit what the actions queued.
+    flush(pe);
+    return n;
+}
+
+void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflow** flows,
+                 uint16_t n) {
+    const FlowKey* miss_keys[kBurst];
+    uint16_t miss_idx[kBurst];
+    uint16_t nm = 0;
+    for (uint16_t i = 0; i < n; i++) {
+        flows[i] = emc_.lookup(keys[i], hashes[i]);
+        if (!flows[i]) {
+            miss_keys[nm] = &keys[i];
+            miss_idx[nm++] = i;
+        }
+    }
+    counter_add(ctr_.emc_hits, n - nm);
+    if (nm == 0) return;
+
+    Megaflow* found[kBurst];
+    Classifier& cls = dp_.classifier();
+    unsigned hits = cls.lookup_batch(miss_keys, found, nm);
+    counter_add(ctr_.megaflow_hits, hits);
+    for (uint16_t j = 0; j < nm; j++) {
+        uint16_t i = miss_idx[j];
+        Megaflow* f = found[j];
+        if (!f) {
+            // An earlier upcall in this burst may have installed what this packet needs.
+            f = emc_.lookup(keys[i], hashes[i]);
+            if (!f) f = cls.lookup(keys[i]);
+            if (!f) {
+                f = upcall(keys[i], pkts[i], *current_pe_);
+                if (!f) {
+                    flows[i] = nullptr;   // the upcall consumed the packet
+                    continue;
+                }
+            }
+        }
+        emc_.insert(keys[i], hashes[i], f);
+        flows[i] = f;
+    }
+}
+
+Megaflow* Pmd::upcall(const FlowKey& key, rte_mbuf* pkt, const PollEntry& pe) {
+    counter_add(ctr_.upcalls, 1);
+    xlate_.reset();
+    if (!dp_.translator().translate(key, xlate_)) {
+        drop(DropReason::UpcallError, pe.port, &pkt, 1);
+        return nullptr;
+    }
+    Classifier::InsertResult res;
+    Megaflow* f = dp_.classifier().insert(key, xlate_, id_, res);
+    if (res == Classifier::InsertResult::Inserted) counter_add(ctr_.megaflows_installed, 1);
+    if (f) return f;
+    // Cache full: forward this packet by the translation alone; the next one upcalls
+    // again. Counted, so a full cache is visible in pmd-stats.
+    counter_add(ctr_.megaflow_full, 1);
+    execute(xlate_.actions, &pkt, 1, pe);
+    return nullptr;
+}
+
+void Pmd::execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const PollEntry& pe) {
+    if (acts.empty()) {
+        drop(DropReason::FlowDrop, pe.port, pkts, n);
+        return;
+    }
+    // Every output but the last shares the mbuf (refcount): outputs do not modify
+    // packets, and vhost copies on enqueue.
+    size_t n_out = 0;
+    for (const DpAction& a : acts) n_out += a.type == DpActionType::Output;
+    if (n_out != acts.size()) {
+        drop(DropReason::UnsupportedAction, pe.port, pkts, n);
+        return;
+    }
+    size_t done = 0;
+    for (const DpAction& a : acts) {
+        bool last = ++done == n_out;
+        for (uint16_t i = 0; i < n; i++) {
+            if (!last) rte_mbuf_refcnt_update(pkts[i], 1);
+            enqueue_output(a.port, pkts[i]);
+        }
+    }
+}
+
+void Pmd::enqueue_output(uint32_t port_no, rte_mbuf* m) {
+    if (port_no >= kMaxPorts) port_no = 0;   // port 0 never exists: counted as gone
+    OutBuf& b = out_[port_no];
+    if (b.n == 0) dirty_[n_dirty_++] = static_cast<uint16_t>(port_no);
+    if (b.n == 2 * kBurst) {
+        flush(*current_pe_);
+        dirty_[n_dirty_++] = static_cast<uint16_t>(port_no);
+    }
+    b.pkts[b.n++] = m;
+}
+
+void Pmd::flush(const PollEntry& pe) {
+    for (uint16_t d = 0; d < n_dirty_; d++) {
+        uint16_t p = dirty_[d];
+        OutBuf& b = out_[p];
+        Port* port = dp_.port_fast(p);
+        if (!port) {
+            drop(DropReason::OutputPortGone, nullptr, b.pkts, b.n);
+            b.n = 0;
+            continue;
+        }
+        const TxSlot& s = pe.tx[p];
+        if (s.mode == TxMode::None) {
+            drop(DropReason::TxQueueDisabled, port, b.pkts, b.n);
+            b.n = 0;
+            continue;
+        }
+        QueueCounters& qc = port->txq_stats(s.txq);
+        // Lengths first: sent mbufs belong to the device once tx_burst returns.
+        uint32_t len[2 * kBurst];
+        for (uint16_t i = 0; i < b.n; i++) len[i] = b.pkts[i]->pkt_len;
+        uint16_t sent;
+        uint64_t bytes = 0;
+        if (s.mode == TxMode::Shared) {
+            rte_spinlock_lock(&port->txq_lock(s.txq));
+            sent = port->tx_burst(s.txq, b.pkts, b.n);
+            for (uint16_t i = 0; i < sent; i++) bytes += len[i];
+            // Under the lock: this queue's counters have several writers.
+            counter_add(qc.packets, sent);
+            counter_add(qc.bytes, bytes);
+            rte_spinlock_unlock(&port->txq_lock(s.txq));
+            counter_add(ctr_.tx_shared_locks, 1);
+        } else {
+            sent = port->tx_burst(s.txq, b.pkts, b.n);
+            for (uint16_t i = 0; i < sent; i++) bytes += len[i];
+            counter_add(qc.packets, sent);
+            counter_add(qc.bytes, bytes);
+        }
+        counter_add(ctr_.tx_packets, sent);
+        if (sent < b.n) {
+            qc.drops.fetch_add(b.n - sent, std::memory_order_relaxed);
+            drop(DropReason::TxFull, port, b.pkts + sent, b.n - sent);
+        }
+        b.n = 0;
+    }
+    n_dirty_ = 0;
+}
+
+void Pmd::drop(DropReason r, Port* port, rte_mbuf** pkts, uint16_t n) {
+    if (n == 0) return;
+    counter_add(ctr_.drops[static_cast<size_t>(r)], n);
+    if (port) port->count_drop(r, n);
+    rte_pktmbuf_free_bulk(pkts, n);
+}
+
+}  // namespace vswitch

@@ -1,0 +1,111 @@
+// PMD thread: one pinned lcore polling its rx queues and running each burst through
+// the datapath stages:
+//
+//   rx burst -> parse (key + hash, bad frames dropped) -> EMC -> megaflow classifier
+//   -> upcall for what is left -> group packets by megaflow -> execute actions into
+//   per-output-port buffers -> tx burst on the steering map's tx queue
+//
+// Configuration (which rx queues, which tx queue per output port) is an immutable
+// PmdConfig published by the control thread through an atomic pointer and freed after an
+// RCU grace period. The PMD reports a quiescent state once per poll-loop iteration, at a
+// point where it holds no pointer into shared state.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "drop_reasons.h"
+#include "emc.h"
+#include "port.h"
+#include "steering.h"
+#include "upcall.h"
+
+struct rte_mbuf;
+
+namespace vswitch {
+
+class Datapath;
+
+inline constexpr uint16_t kBurst = 32;
+
+struct PollEntry {
+    Port* port;
+    uint32_t port_no;
+    uint16_t rxq;
+    std::atomic<uint64_t>* cycles;   // where this queue's busy cycles accumulate
+    const TxSlot* tx;                // indexed by output port number, kMaxPorts entries
+};
+
+struct PmdConfig {
+    std::vector<PollEntry> polls;
+    std::vector<TxSlot> tx_storage;  // polls.size() * kMaxPorts
+};
+
+struct alignas(64) PmdCounters {
+    std::atomic<uint64_t> rx_packets{0};
+    std::atomic<uint64_t> tx_packets{0};
+    std::atomic<uint64_t> emc_hits{0};
+    std::atomic<uint64_t> megaflow_hits{0};
+    std::atomic<uint64_t> upcalls{0};
+    std::atomic<uint64_t> megaflows_installed{0};
+    std::atomic<uint64_t> megaflow_full{0};
+    std::atomic<uint64_t> busy_cycles{0};
+    std::atomic<uint64_t> idle_cycles{0};
+    std::atomic<uint64_t> iterations{0};
+    std::atomic<uint64_t> tx_shared_locks{0};
+    std::atomic<uint64_t> drops[kDropReasonCount]{};
+};
+
+class Pmd {
+public:
+    Pmd(Datapath& dp, uint16_t id, unsigned core, unsigned lcore);
+    ~Pmd();
+
+    uint16_t id() const { return id_; }
+    unsigned core() const { return core_; }
+    unsigned lcore() const { return lcore_; }
+    const PmdCounters& counters() const { return ctr_; }
+
+    // Control thread: swaps the config; returns the previous one, which the caller
+    // frees after a grace period.
+    PmdConfig* publish(PmdConfig* cfg) { return cfg_.exchange(cfg, std::memory_order_acq_rel); }
+
+    // The lcore entry point; returns when stop is requested.
+    int run();
+    void request_stop() { stop_.store(true, std::memory_order_release); }
+
+private:
+    struct OutBuf {
+        uint16_t n = 0;
+        rte_mbuf* pkts[2 * kBurst];
+    };
+
+    uint16_t poll(const PollEntry& pe);
+    void lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflow** flows,
+                uint16_t n);
+    Megaflow* upcall(const FlowKey& key, rte_mbuf* pkt, const PollEntry& pe);
+    void execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const PollEntry& pe);
+    void enqueue_output(uint32_t port_no, rte_mbuf* m);
+    void flush(const PollEntry& pe);
+    void drop(DropReason r, Port* port, rte_mbuf** pkts, uint16_t n);
+    void after_quiescent();
+
+    Datapath& dp_;
+    uint16_t id_;
+    unsigned core_;
+    unsigned lcore_;
+    std::atomic<PmdConfig*> cfg_{nullptr};
+    std::atomic<bool> stop_{false};
+    PmdCounters ctr_;
+    Emc emc_;
+    uint64_t seen_removal_gen_ = 0;
+    Translation xlate_;   // reused by upcalls: no allocation once warmed up
+    std::unique_ptr<OutBuf[]> out_;          // kMaxPorts
+    uint16_t dirty_[kMaxPorts];
+    uint16_t n_dirty_ = 0;
+    const PollEntry* current_pe_ = nullptr;   // the rx queue whose burst is in flight
+};
+
+}  // namespace vswitch

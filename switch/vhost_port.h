@@ -1,0 +1,60 @@
+// vhost-user port through librte_vhost (not the vhost ethdev PMD): the datapath needs
+// the vring state events themselves (which queues the guest enabled drives the steering
+// map), direct enqueue/dequeue without an ethdev layer in between, and control over
+// client reconnect and socket handling. See docs/architecture.md.
+//
+// Queue numbering: guest queue pair q = vring 2q (guest rx = our tx) and 2q+1
+// (guest tx = our rx).
+//
+// Lifetime of a guest connection: new_device() publishes the vid; destroy_device()
+// unpublishes it and waits an RCU grace period before returning, so no PMD touches a
+// device librte_vhost is tearing down. In client mode librte_vhost reconnects on its own
+// when the VM's socket comes back.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "port.h"
+
+namespace vswitch {
+
+class VhostPort final : public Port {
+public:
+    // Validates options (path, mode, queues, ring-size, mtu) and registers the socket.
+    static std::unique_ptr<Port> create(const std::string& name, uint32_t port_no,
+                                        const PortOptions& opts, const PortEnv& env,
+                                        std::string& err);
+    ~VhostPort() override;
+
+    uint16_t rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override;
+    uint16_t tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override;
+
+    std::string state() const override;
+    bool rxq_enabled(uint16_t q) const override;
+    std::vector<uint16_t> usable_txqs() const override;
+
+    // librte_vhost callbacks (vhost-events thread).
+    void on_new_device(int vid);
+    void on_destroy_device(int vid);
+    void on_vring_state(uint16_t vring, bool enable);
+
+    const std::string& path() const { return path_; }
+    uint64_t connects() const { return connects_.load(std::memory_order_relaxed); }
+
+private:
+    VhostPort(const std::string& name, uint32_t port_no, const PortOptions& opts,
+              const PortEnv& env);
+
+    std::string path_;
+    bool client_ = true;
+    uint32_t ring_size_ = 0;        // expected ring size (the guest chooses the real one)
+    PortEnv env_;
+    std::atomic<int> vid_{-1};
+    std::atomic<uint64_t> connects_{0};
+    // Bit v = vring v enabled by the guest (vring numbering above).
+    std::atomic<uint64_t> vring_enabled_{0};
+    bool registered_ = false;
+};
+
+}  // namespace vswitch
