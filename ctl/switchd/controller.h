@@ -1,0 +1,65 @@
+// The switch's control logic: one handler per API request, run on the control thread
+// (switchd's io_context). It owns the order of operations that keeps promises:
+//  - validate fully before changing anything (a rejected request changes nothing);
+//  - apply to the datapath/pipeline, then persist, then acknowledge; if persisting
+//    fails the change is rolled back and the request fails;
+//  - after any flow change, revalidate the megaflows before answering, so the reply
+//    means "traffic now follows the new flows".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ofproto/ofproto.h"
+#include "state_store.h"
+#include "switch/datapath.h"
+#include "vswitch.pb.h"
+
+namespace vswitch {
+
+class Controller {
+public:
+    Controller(Datapath& dp, Ofproto& ofp, StateStore& store, std::string db_desc);
+
+    // Replays the stored state (ports, then flows). Ports that fail to come back are
+    // logged and skipped (their flows then fail too and are logged); the stored state
+    // is left untouched so nothing is lost.
+    void restore();
+
+    void handle(const api::Request& req, api::Response& resp);
+
+    // Periodic housekeeping (stats push to rules, idle megaflow expiry).
+    void tick();
+
+private:
+    void add_port(const api::AddPortRequest& r, api::Response& resp);
+    void del_port(const api::DelPortRequest& r, api::Response& resp);
+    void add_flows(const api::AddFlowsRequest& r, api::Response& resp);
+    void del_flows(const api::DelFlowsRequest& r, api::Response& resp);
+    void dump_flows(const api::DumpFlowsRequest& r, api::Response& resp);
+    void dump_dpflows(api::Response& resp);
+    void show(api::Response& resp);
+    void port_stats(const api::PortStatsRequest& r, api::Response& resp);
+    void pmd_stats(const api::PmdStatsRequest& r, api::Response& resp);
+    void pmd_rxq_show(api::Response& resp);
+    void pmd_rebalance(api::Response& resp);
+
+    bool persist(std::string& err);
+    void fill_port(const Port& p, api::PortInfo& out) const;
+    std::string port_name(uint32_t no) const;
+
+    Datapath& dp_;
+    Ofproto& ofp_;
+    StateStore& store_;
+    std::string db_desc_;
+    std::vector<api::PortConfig> port_cfgs_;   // desired ports, as acknowledged
+    uint64_t seen_version_ = 0;
+    // pmd-stats --clear baselines, per PMD.
+    std::vector<api::PmdStats> baseline_;
+};
+
+// "field: message" (datapath errors) -> Error{field, message}.
+void set_error(api::Response& resp, const std::string& prefix, const std::string& err);
+
+}  // namespace vswitch
