@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what vswitch needs to build, test and run, from Debian 12's archive; a no-op
+# when everything is there. Usage: install-deps.sh [--bench]  (--bench adds the OVS-DPDK
+# peer used by tests/bench).
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libdpdk-dev dpdk libtbb-dev libprotobuf-dev
+      protobuf-compiler libboost-dev catch2 libsystemd-dev python3 python3-scapy tshark
+      iproute2 procps)
+[ "${1:-}" = "--bench" ] && pkgs+=(openvswitch-switch-dpdk)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && { echo "install-deps: all ${#pkgs[@]} packages present"; exit 0; }
+echo "install-deps: installing ${missing[*]}"
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
