@@ -166,6 +166,11 @@ ParseStatus build_add_flows(const Parsed& p, api::Request& req, Options& opts,
     std::vector<std::string> flows;
     split_flow_lines(text, flows, opts.flow_lines);
     opts.flows_source = file == "-" ? "<stdin>" : file;
+    if (flows.empty()) {
+        // Almost always the wrong file; switchd would refuse an empty request anyway.
+        err = opts.flows_source + ": no flows (only blank lines and comments)";
+        return ParseStatus::kInputError;
+    }
     auto* add = req.mutable_add_flows();
     for (auto& f : flows) add->add_flows(std::move(f));
     return ParseStatus::kOk;

@@ -285,7 +285,9 @@ std::string format_pmd_rxq_show(const api::PmdRxqShowReply& r) {
             s += strf("    port %s queue %u -> ", q->port().c_str(), q->queue());
             bool first = true;
             for (const auto& t : q->tx()) {
-                s += strf("%s%s:txq%u%s", first ? "" : ", ", t.port().c_str(), t.txq(),
+                // switchd reports txq = UINT32_MAX when the port has no usable tx queue.
+                std::string txq = t.txq() == UINT32_MAX ? "none" : strf("txq%u", t.txq());
+                s += strf("%s%s:%s%s", first ? "" : ", ", t.port().c_str(), txq.c_str(),
                           t.shared() ? " (shared)" : "");
                 first = false;
             }
@@ -296,11 +298,10 @@ std::string format_pmd_rxq_show(const api::PmdRxqShowReply& r) {
 }
 
 std::string format_pmd_rebalance(const api::PmdRebalanceReply& r) {
-    std::string s = "moved " + plural(r.moved(), "rx queue", "rx queues") + "\n";
-    if (!r.summary().empty()) {
-        s += r.summary();
-        if (s.back() != '\n') s += "\n";
-    }
+    // switchd's summary says what moved (and how many); the count is the fallback.
+    if (r.summary().empty()) return "moved " + plural(r.moved(), "rx queue", "rx queues") + "\n";
+    std::string s = r.summary();
+    if (s.back() != '\n') s += "\n";
     return s;
 }
 

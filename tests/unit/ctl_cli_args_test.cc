@@ -210,6 +210,9 @@ TEST_CASE("add-flows reads a file or stdin into one request", "[ctl][cli]") {
     Parse missing({"add-flows", "/nonexistent/flows.txt"});
     CHECK(missing.status == ParseStatus::kInputError);
     CHECK(missing.err == "cannot read /nonexistent/flows.txt: No such file or directory");
+    Parse none({"add-flows", "-"}, "# nothing\n\n");
+    CHECK(none.status == ParseStatus::kInputError);
+    CHECK(none.err == "<stdin>: no flows (only blank lines and comments)");
     Parse dir({"add-flows", "/tmp"});
     CHECK(dir.status == ParseStatus::kInputError);
     CHECK(dir.err == "cannot read /tmp: Is a directory");

@@ -223,11 +223,16 @@ TEST_CASE("pmd-rxq-show: grouped by PMD, tx mapping", "[ctl][format]") {
     t->set_port("vm2");
     t->set_txq(2);
     t->set_shared(true);
-    add("up0", 0, 0, 2, true, 100);
+    auto* u = add("up0", 0, 0, 2, true, 100);
+    t = u->add_tx();
+    t->set_port("vm3");
+    t->set_txq(UINT32_MAX);
     add("vm2", 1, 1, 3, false, 0);
     CHECK(cli::format_pmd_rxq_show(r) ==
           "pmd 0 (core 2):\n"
           "  port up0  queue 0   enabled   usage 100.0%\n"
+          "  tx mapping:\n"
+          "    port up0 queue 0 -> vm3:none\n"
           "pmd 1 (core 3):\n"
           "  port vm1  queue 2   enabled   usage  62.5%\n"
           "  port vm2  queue 1   disabled  usage   0.0%\n"
@@ -239,7 +244,9 @@ TEST_CASE("pmd-rebalance and silent commands", "[ctl][format]") {
     api::PmdRebalanceReply rb;
     rb.set_moved(1);
     rb.set_summary("vm1 q0: pmd 0 -> pmd 1");
-    CHECK(cli::format_pmd_rebalance(rb) == "moved 1 rx queue\nvm1 q0: pmd 0 -> pmd 1\n");
+    CHECK(cli::format_pmd_rebalance(rb) == "vm1 q0: pmd 0 -> pmd 1\n");
+    rb.clear_summary();
+    CHECK(cli::format_pmd_rebalance(rb) == "moved 1 rx queue\n");
     CHECK(cli::format_pmd_rebalance(api::PmdRebalanceReply()) == "moved 0 rx queues\n");
 
     api::Response resp;
