@@ -18,11 +18,17 @@
 //    reported quiescent. A PMD MUST, right after each rte_rcu_qsbr_quiescent() and
 //    before touching its EMC, compare removal_generation() with the value it last saw
 //    and, if it changed, call Emc::sweep_dead(). (The token load in quiescent() is an
-//    acquire that orders the generation bump before the sweep.)
+//    acquire that orders the generation bump before the sweep.) Because that sweep
+//    itself reads the cached megaflows, a removed megaflow is freed only after TWO
+//    grace periods: the first guarantees every PMD has seen the bump, the second that
+//    it has finished the sweep that followed.
+//  - Destruction: only once no reader can reach the classifier; the destructor may wait
+//    for a grace period, so the destroying thread must not be an online reader.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -60,7 +66,9 @@ public:
     Megaflow* insert(const FlowKey& key, const Translation& t, uint32_t pmd_id,
                      InsertResult& result);
 
-    // Control thread: unlink + defer free (see above). Idempotent on dead flows.
+    // Control thread: unlink + defer free (see above). Idempotent on dead flows. f stays
+    // valid for the control thread until its next reclaim() (or, with the table full, a
+    // PMD insert reclaiming flows whose two grace periods are over).
     void remove(Megaflow* f);
     // Control thread: atomically replace a live megaflow's actions (old list freed
     // after a grace period).
@@ -77,6 +85,15 @@ public:
     // Reclaims what the defer queue can free now (control thread, periodically).
     void reclaim();
 
+    // Control thread: re-sorts the subtables by hits since the last ranking (most-hit
+    // first) and publishes the new order. Hit counts are halved afterwards so the order
+    // follows the current traffic.
+    void rank_subtables();
+    // Per-subtable hit counters, in lookup order (diagnostics, tests).
+    std::vector<uint64_t> subtable_hits() const;
+    // Objects (megaflows, subtables, arrays, action lists) unlinked but not yet freed.
+    uint32_t pending_frees() const { return n_pending_.load(std::memory_order_relaxed); }
+
 private:
     struct Subtable;
     struct SubtableArray;
@@ -90,6 +107,31 @@ private:
     std::atomic<uint64_t> removal_gen_{0};
     std::atomic<uint32_t> n_flows_{0};
     uint64_t next_id_ = 1;
+
+    // What waits for a grace period. A removed megaflow keeps its hash key position
+    // (pos) until it is freed, see classifier.cc.
+    struct Deferred {
+        void* ptr;
+        uint32_t kind;
+        int32_t pos;
+    };
+    struct Limbo {
+        uint64_t token;
+        Deferred d;
+    };
+    std::deque<Limbo> limbo_;          // under lock_: first grace period / dq overflow
+    uint64_t next_tag_ = 1;            // under lock_: subtable tags, never reused
+    std::atomic<uint32_t> n_pending_{0};
+    std::atomic<uint32_t> n_subtables_{0};
+
+    Subtable* find_subtable(const FlowKey& mask) const;
+    void publish(SubtableArray* next);
+    void defer(const Deferred& d);
+    void defer_after_sweep(const Deferred& d);
+    void reclaim_locked(unsigned max_free);
+    void free_deferred(const Deferred& d);
+    static void dq_free_cb(void* p, void* e, unsigned n);
+    static uint32_t hash_fn(const void* key, uint32_t key_len, uint32_t init_val);
 };
 
 }  // namespace vswitch

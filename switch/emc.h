@@ -15,6 +15,9 @@ public:
     static constexpr uint32_t kEntries = 8192;   // power of two
 
     Emc();
+    ~Emc();
+    Emc(const Emc&) = delete;
+    Emc& operator=(const Emc&) = delete;
     // hash = flow_key_hash(key, 0). Returns nullptr on miss or if the cached megaflow is dead.
     Megaflow* lookup(const FlowKey& key, uint32_t hash) const;
     // Inserts or refreshes; evicts the way with the other hash's... (implementation choice).
@@ -23,12 +26,16 @@ public:
     void sweep_dead();
     void clear();
     uint32_t occupancy() const;
+    // Pulls the set for `hash` toward L1 so a batch can hash all keys, prefetch, then
+    // look up without stalling on each set in turn.
+    void prefetch(uint32_t hash) const;
 
 private:
+    // hash first: a probe that misses on the hash touches only the entry's first line.
     struct Entry {
-        FlowKey key;
-        Megaflow* flow;
         uint32_t hash;
+        Megaflow* flow;   // nullptr = empty
+        FlowKey key;
     };
     Entry* entries_;   // kEntries, cache-line aligned (rte_zmalloc or aligned new)
 };

@@ -57,6 +57,20 @@ struct alignas(32) FlowKey {
 
     static constexpr size_t kWords = 12;
 
+    // Word access that is safe under strict aliasing: the fields are written as u8/u16/
+    // u32, and reading them back through a uint64_t* is undefined behaviour that GCC 12
+    // at -O3 really miscompiles (stores into a freshly built key/mask were dropped;
+    // __may_alias__ does not help because of IPA mod-ref). memcpy compiles to plain loads.
+    uint64_t word(size_t i) const {
+        uint64_t v;
+        std::memcpy(&v, reinterpret_cast<const unsigned char*>(this) + 8 * i, sizeof v);
+        return v;
+    }
+    void set_word(size_t i, uint64_t v) {
+        std::memcpy(reinterpret_cast<unsigned char*>(this) + 8 * i, &v, sizeof v);
+    }
+    // Raw word pointers: only safe when every access to the key goes through them (or the
+    // build uses -fno-strict-aliasing). Prefer word()/set_word().
     uint64_t* words() { return reinterpret_cast<uint64_t*>(this); }
     const uint64_t* words() const { return reinterpret_cast<const uint64_t*>(this); }
 
@@ -67,30 +81,25 @@ static_assert(sizeof(FlowKey) == FlowKey::kWords * 8, "FlowKey must be whole wor
 
 // dst = key & mask, word by word.
 inline void flow_key_apply_mask(FlowKey& dst, const FlowKey& key, const FlowKey& mask) {
-    uint64_t* d = dst.words();
-    const uint64_t* k = key.words();
-    const uint64_t* m = mask.words();
-    for (size_t i = 0; i < FlowKey::kWords; i++) d[i] = k[i] & m[i];
+    for (size_t i = 0; i < FlowKey::kWords; i++) dst.set_word(i, key.word(i) & mask.word(i));
 }
 
 // (key & mask) == masked, without materialising the masked key.
 inline bool flow_key_matches(const FlowKey& key, const FlowKey& mask, const FlowKey& masked) {
-    const uint64_t* k = key.words();
-    const uint64_t* m = mask.words();
-    const uint64_t* v = masked.words();
     uint64_t diff = 0;
-    for (size_t i = 0; i < FlowKey::kWords; i++) diff |= (k[i] & m[i]) ^ v[i];
+    for (size_t i = 0; i < FlowKey::kWords; i++)
+        diff |= (key.word(i) & mask.word(i)) ^ masked.word(i);
     return diff == 0;
 }
 
 // mask |= other (used by translation to accumulate the fields the tables looked at).
 inline void flow_key_or(FlowKey& mask, const FlowKey& other) {
-    uint64_t* d = mask.words();
-    const uint64_t* o = other.words();
-    for (size_t i = 0; i < FlowKey::kWords; i++) d[i] |= o[i];
+    for (size_t i = 0; i < FlowKey::kWords; i++) mask.set_word(i, mask.word(i) | other.word(i));
 }
 
 // CRC32-C over the whole key (SSE4.2), seeded. Used by the EMC and the classifier.
 uint32_t flow_key_hash(const FlowKey& key, uint32_t seed);
+// Same hash over 96 bytes at any alignment (for keys stored inside rte_hash).
+uint32_t flow_key_hash_bytes(const void* key, uint32_t seed);
 
 }  // namespace vswitch

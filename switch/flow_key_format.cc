@@ -38,14 +38,19 @@ void add(std::string& out, const char* name, const std::string& v, const std::st
     out += name;
     out += "=";
     out += v;
-    if (!exact) out += "/" + m;
+    if (!exact) {
+        out += '/';
+        out += m;
+    }
 }
 
 void group(std::string& out, const char* name, const std::string& inner) {
     if (inner.empty()) return;
     if (!out.empty()) out += ",";
     out += name;
-    out += "(" + inner + ")";
+    out += '(';
+    out += inner;
+    out += ')';
 }
 
 std::string num(unsigned v, bool hex = false) {
@@ -86,7 +91,14 @@ std::string format_masked_key(const FlowKey& k, const FlowKey& m,
         if (!(tci & 0x1000) && (mt & 0x1000)) v = "none";
         group(out, "vlan", v);
     }
-    if (m.dl_type) group(out, "eth_type", num(ntohs(k.dl_type), true) + (m.dl_type == 0xffff ? "" : "/" + num(ntohs(m.dl_type), true)));
+    if (m.dl_type) {
+        std::string t = num(ntohs(k.dl_type), true);
+        if (m.dl_type != 0xffff) {
+            t += '/';
+            t += num(ntohs(m.dl_type), true);
+        }
+        group(out, "eth_type", t);
+    }
 
     const uint16_t type = ntohs(k.dl_type);
     std::string l3;

@@ -151,13 +151,15 @@ VhostPort::~VhostPort() {
 
 uint16_t VhostPort::rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
     int vid = vid_.load(std::memory_order_acquire);
-    if (vid < 0) return 0;
+    // Vrings the guest did not enable (or does not have) are skipped here: librte_vhost
+    // would log an error on every poll.
+    if (vid < 0 || !((vring_enabled_.load(std::memory_order_relaxed) >> (q * 2 + 1)) & 1)) return 0;
     return rte_vhost_dequeue_burst(vid, q * 2 + 1, env_.mbuf_pool, pkts, n);
 }
 
 uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
     int vid = vid_.load(std::memory_order_acquire);
-    if (vid < 0) return 0;
+    if (vid < 0 || !((vring_enabled_.load(std::memory_order_relaxed) >> (q * 2)) & 1)) return 0;
     // enqueue copies into guest memory, so what was sent is freed here.
     uint16_t sent = rte_vhost_enqueue_burst(vid, q * 2, pkts, n);
     rte_pktmbuf_free_bulk(pkts, sent);

@@ -1,0 +1,461 @@
+// Tuple-space-search megaflow classifier (contract in classifier.h).
+//
+// Layout: one lock-free rte_hash for all subtables, key = masked FlowKey with word 7 =
+// the subtable's tag, data = Megaflow*. Subtables live in a copy-on-write array that
+// readers load once per lookup; writers (serialized by lock_) publish a new array.
+// Tags are never reused: a reader still holding an old array must not match a key of a
+// later subtable that happened to get the same tag but a different mask.
+//
+// Reclamation. Why TWO grace periods for a megaflow: a PMD only learns that a flow died
+// when it reads removal_generation() after a quiescent report, and then sweeps its EMC,
+// which dereferences every cached flow. The quiescent report that ends the first grace
+// period can come *before* that sweep, so freeing after one grace period would let the
+// sweep (or an EMC hit) read freed memory. After a second grace period every PMD has
+// run the sweep that followed the first one. The first period is tracked in limbo_
+// (control thread only), the second by the rte_rcu_qsbr defer queue dq_.
+// Subtables, subtable arrays and replaced action lists are never cached across a
+// quiescent state, so one grace period (straight into dq_) is enough for them.
+//
+// Why NO_FREE_ON_DEL (implied by RW_CONCURRENCY_LF) with our own position free, rather
+// than rte_hash_rcu_qsbr_add(): a reader finds a Megaflow* through the key slot, so the
+// slot and the megaflow must be released together and only after the second grace
+// period. One dq element {megaflow, key position} does exactly that; the hash's own
+// queue would recycle the slot after one grace period and needs a separate queue for
+// the megaflow anyway. rte_hash_free_key_with_position() is a writer operation, so the
+// dq callback only ever runs inside calls made under lock_.
+//
+// Frees happen only in reclaim() on the control thread (the dq has auto-reclaim off),
+// never in remove(), so a removed megaflow stays readable by the control thread until
+// its next reclaim(). The exception is insert() finding no free key slot: it reclaims
+// what is due (both grace periods over) rather than failing.
+#ifndef ALLOW_EXPERIMENTAL_API
+#define ALLOW_EXPERIMENTAL_API 1   // rte_rcu_qsbr_dq_* are experimental in 22.11
+#endif
+
+#include "classifier.h"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_lcore.h>
+#include <rte_rcu_qsbr.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace vswitch {
+
+namespace {
+
+enum Kind : uint32_t { kFlow, kSubtable, kArray, kActions };
+
+constexpr uint32_t kBulkMax = RTE_HASH_LOOKUP_BULK_MAX;
+constexpr uint32_t kHashSeed = 0x5bd1e995;   // decorrelates from the EMC's seed 0
+constexpr unsigned kReclaimChunk = 256;
+
+std::atomic<uint32_t> g_instances{0};
+
+}  // namespace
+
+struct alignas(64) Classifier::Subtable {
+    FlowKey mask;            // reserved0 always 0
+    uint64_t tag;
+    uint32_t n_flows = 0;    // under lock_
+    // Own cache line: every PMD bumps it, every PMD reads `mask`.
+    alignas(64) std::atomic<uint64_t> hits{0};
+};
+
+struct Classifier::SubtableArray {
+    uint32_t n;
+    Subtable* st[];   // GNU flexible array member; allocated with malloc
+
+    static SubtableArray* make(uint32_t n) {
+        auto* a = static_cast<SubtableArray*>(
+            std::malloc(sizeof(SubtableArray) + n * sizeof(Subtable*)));
+        if (a == nullptr) throw std::bad_alloc();
+        a->n = n;
+        return a;
+    }
+};
+
+uint32_t Classifier::hash_fn(const void* key, uint32_t, uint32_t init_val) {
+    return flow_key_hash_bytes(key, init_val);
+}
+
+Classifier::Classifier(rte_rcu_qsbr* qsv, uint32_t max_flows, const char* name)
+    : qsv_(qsv), max_flows_(max_flows) {
+    rte_spinlock_init(&lock_);
+    if (qsv == nullptr || max_flows == 0) throw std::invalid_argument("Classifier: bad args");
+
+    // rte_hash/ring names are global to the process and short: tag with an instance no.
+    const uint32_t inst = g_instances.fetch_add(1, std::memory_order_relaxed);
+    char hname[RTE_HASH_NAMESIZE];
+    std::snprintf(hname, sizeof hname, "%.12s_%u", name ? name : "vsw_mf", inst);
+    char dname[RTE_RCU_QSBR_DQ_NAMESIZE];
+    std::snprintf(dname, sizeof dname, "%.12s_dq%u", name ? name : "vsw_mf", inst);
+
+    // Slack over max_flows: removed flows keep their key slot for two grace periods, and
+    // cuckoo insertion fails before 100% occupancy.
+    uint64_t entries = uint64_t(max_flows) + max_flows / 4 + 64;
+    if (entries > RTE_HASH_ENTRIES_MAX) entries = RTE_HASH_ENTRIES_MAX;
+    if (max_flows > entries) max_flows_ = static_cast<uint32_t>(entries);
+
+    rte_hash_parameters hp{};
+    hp.name = hname;
+    hp.entries = static_cast<uint32_t>(entries);
+    hp.key_len = sizeof(FlowKey);
+    hp.hash_func = hash_fn;
+    hp.hash_func_init_val = kHashSeed;
+    hp.socket_id = static_cast<int>(rte_socket_id());
+    // No MULTI_WRITER_ADD: writers already serialize on lock_.
+    hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
+    hash_ = rte_hash_create(&hp);
+    if (hash_ == nullptr)
+        throw std::runtime_error(std::string("Classifier: rte_hash_create: ") +
+                                 rte_strerror(rte_errno));
+
+    rte_rcu_qsbr_dq_parameters dp{};
+    dp.name = dname;
+    dp.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE;   // only used under lock_
+    // Pending megaflows are bounded by the key slots; the rest (arrays, subtables, action
+    // lists) overflow into limbo_ rather than fail.
+    dp.size = static_cast<uint32_t>(entries) + 1024;
+    dp.esize = sizeof(Deferred);
+    dp.trigger_reclaim_limit = dp.size + 1;   // > size: no auto reclaim (see top)
+    dp.max_reclaim_size = dp.size;
+    dp.free_fn = dq_free_cb;
+    dp.p = this;
+    dp.v = qsv;
+    dq_ = rte_rcu_qsbr_dq_create(&dp);
+    if (dq_ == nullptr) {
+        rte_hash_free(hash_);
+        throw std::runtime_error(std::string("Classifier: rte_rcu_qsbr_dq_create: ") +
+                                 rte_strerror(rte_errno));
+    }
+    subtables_.store(SubtableArray::make(0), std::memory_order_release);
+}
+
+// Precondition: no reader can reach this classifier any more. Pending frees may still
+// need a grace period (the defer queue cannot be force-drained), so the destroying
+// thread must not be an online reader of qsv_.
+Classifier::~Classifier() {
+    rte_spinlock_lock(&lock_);
+    for (const Limbo& l : limbo_) free_deferred(l.d);
+    limbo_.clear();
+    if (rte_rcu_qsbr_dq_delete(dq_) != 0) {
+        rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
+        rte_rcu_qsbr_dq_delete(dq_);
+    }
+    const void* k;
+    void* data;
+    uint32_t next = 0;
+    while (rte_hash_iterate(hash_, &k, &data, &next) >= 0) delete static_cast<Megaflow*>(data);
+    SubtableArray* a = subtables_.load(std::memory_order_relaxed);
+    for (uint32_t i = 0; i < a->n; i++) delete a->st[i];
+    std::free(a);
+    rte_hash_free(hash_);
+    rte_spinlock_unlock(&lock_);
+}
+
+// ---------------------------------------------------------------------------- readers
+
+Megaflow* Classifier::lookup(const FlowKey& key) const {
+    const SubtableArray* a = subtables_.load(std::memory_order_acquire);
+    FlowKey masked;
+    for (uint32_t s = 0; s < a->n; s++) {
+        Subtable* st = a->st[s];
+        flow_key_apply_mask(masked, key, st->mask);
+        masked.reserved0 = st->tag;
+        void* data;
+        if (rte_hash_lookup_data(hash_, &masked, &data) >= 0) {
+            st->hits.fetch_add(1, std::memory_order_relaxed);
+            return static_cast<Megaflow*>(data);
+        }
+    }
+    return nullptr;
+}
+
+unsigned Classifier::lookup_batch(const FlowKey* const keys[], Megaflow* out[],
+                                  unsigned n) const {
+    const SubtableArray* a = subtables_.load(std::memory_order_acquire);
+    FlowKey masked[kBulkMax];
+    const void* kp[kBulkMax];
+    void* data[kBulkMax];
+    uint8_t idx[kBulkMax];
+    unsigned found = 0;
+
+    for (unsigned base = 0; base < n; base += kBulkMax) {
+        const unsigned cnt = std::min(n - base, kBulkMax);
+        const FlowKey* const* k = keys + base;
+        Megaflow** o = out + base;
+        for (unsigned i = 0; i < cnt; i++) o[i] = nullptr;
+        uint64_t pending = cnt == 64 ? ~uint64_t(0) : (uint64_t(1) << cnt) - 1;
+
+        for (uint32_t s = 0; s < a->n && pending != 0; s++) {
+            Subtable* st = a->st[s];
+            unsigned m = 0;
+            for (uint64_t p = pending; p != 0; p &= p - 1) {
+                const unsigned i = static_cast<unsigned>(__builtin_ctzll(p));
+                flow_key_apply_mask(masked[m], *k[i], st->mask);
+                masked[m].reserved0 = st->tag;
+                kp[m] = &masked[m];
+                idx[m] = static_cast<uint8_t>(i);
+                m++;
+            }
+            uint64_t hit_mask = 0;
+            if (rte_hash_lookup_bulk_data(hash_, kp, m, &hit_mask, data) <= 0) continue;
+            for (uint64_t h = hit_mask; h != 0; h &= h - 1) {
+                const unsigned j = static_cast<unsigned>(__builtin_ctzll(h));
+                o[idx[j]] = static_cast<Megaflow*>(data[j]);
+                pending &= ~(uint64_t(1) << idx[j]);
+            }
+            // One shared-line update per subtable per batch, not per packet.
+            st->hits.fetch_add(static_cast<uint64_t>(__builtin_popcountll(hit_mask)),
+                               std::memory_order_relaxed);
+        }
+        found += cnt - static_cast<unsigned>(__builtin_popcountll(pending));
+    }
+    return found;
+}
+
+uint32_t Classifier::n_subtables() const {
+    // Only the count is read: a control thread that is not an RCU reader must not
+    // dereference an array an insert() may be retiring.
+    return n_subtables_.load(std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------- writers
+
+Classifier::Subtable* Classifier::find_subtable(const FlowKey& mask) const {
+    const SubtableArray* a = subtables_.load(std::memory_order_relaxed);
+    for (uint32_t i = 0; i < a->n; i++)
+        if (a->st[i]->mask == mask) return a->st[i];
+    return nullptr;
+}
+
+void Classifier::publish(SubtableArray* next) {
+    SubtableArray* old = subtables_.load(std::memory_order_relaxed);
+    subtables_.store(next, std::memory_order_release);
+    n_subtables_.store(next->n, std::memory_order_relaxed);
+    defer({old, kArray, -1});
+}
+
+Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t pmd_id,
+                             InsertResult& result) {
+    FlowKey mask = t.mask;
+    mask.reserved0 = 0;   // word 7 carries the subtable tag, never packet bits
+
+    // Build the megaflow before taking the lock: PMDs contend on lock_, and a wasted
+    // allocation on the rare Exists/Full path is cheaper than holding it longer.
+    auto* f = new Megaflow;
+    flow_key_apply_mask(f->key, key, mask);
+    f->mask = mask;
+    f->first_key = key;
+    f->actions.store(new DpActionList(t.actions), std::memory_order_relaxed);
+    f->rules = t.rules;
+    f->pmd_id = pmd_id;
+    f->created_tsc = rte_rdtsc();
+
+    rte_spinlock_lock(&lock_);
+    Subtable* st = find_subtable(mask);
+    if (st != nullptr) {
+        f->key.reserved0 = st->tag;
+        void* data;
+        if (rte_hash_lookup_data(hash_, &f->key, &data) >= 0) {
+            rte_spinlock_unlock(&lock_);
+            delete f;
+            result = InsertResult::Exists;
+            return static_cast<Megaflow*>(data);
+        }
+    }
+    if (n_flows_.load(std::memory_order_relaxed) >= max_flows_) {
+        rte_spinlock_unlock(&lock_);
+        delete f;
+        result = InsertResult::Full;
+        return nullptr;
+    }
+    Subtable* fresh = nullptr;
+    if (st == nullptr) {
+        fresh = st = new Subtable;
+        st->mask = mask;
+        st->tag = next_tag_++;
+        f->key.reserved0 = st->tag;
+    }
+    f->subtable = static_cast<uint32_t>(st->tag);
+    f->id = next_id_++;
+
+    int rc = rte_hash_add_key_data(hash_, &f->key, f);
+    if (rc == -ENOSPC) {
+        // Key slots held by flows still in their grace periods: take back what is due.
+        reclaim_locked(~0u);
+        rc = rte_hash_add_key_data(hash_, &f->key, f);
+    }
+    if (rc != 0) {
+        next_id_--;
+        if (fresh != nullptr) next_tag_--;   // never published, safe to reuse
+        rte_spinlock_unlock(&lock_);
+        delete fresh;
+        delete f;
+        result = rc == -ENOSPC ? InsertResult::Full : InsertResult::Error;
+        return nullptr;
+    }
+    if (fresh != nullptr) {
+        const SubtableArray* cur = subtables_.load(std::memory_order_relaxed);
+        SubtableArray* next = SubtableArray::make(cur->n + 1);
+        std::copy(cur->st, cur->st + cur->n, next->st);
+        next->st[cur->n] = fresh;
+        publish(next);
+    }
+    st->n_flows++;
+    n_flows_.fetch_add(1, std::memory_order_relaxed);
+    rte_spinlock_unlock(&lock_);
+    result = InsertResult::Inserted;
+    return f;
+}
+
+void Classifier::remove(Megaflow* f) {
+    rte_spinlock_lock(&lock_);
+    if (f->dead.load(std::memory_order_relaxed)) {
+        rte_spinlock_unlock(&lock_);
+        return;
+    }
+    f->dead.store(true, std::memory_order_relaxed);   // ordered by the gen release below
+    const int32_t pos = rte_hash_del_key(hash_, &f->key);
+
+    const SubtableArray* cur = subtables_.load(std::memory_order_relaxed);
+    for (uint32_t i = 0; i < cur->n; i++) {
+        Subtable* st = cur->st[i];
+        if (st->tag != f->key.reserved0) continue;
+        if (--st->n_flows == 0) {
+            SubtableArray* next = SubtableArray::make(cur->n - 1);
+            std::copy(cur->st, cur->st + i, next->st);
+            std::copy(cur->st + i + 1, cur->st + cur->n, next->st + i);
+            publish(next);
+            defer({st, kSubtable, -1});
+        }
+        break;
+    }
+    n_flows_.fetch_sub(1, std::memory_order_relaxed);
+    // dead + unlink before the bump, the bump before the grace period starts (the
+    // token increment in rte_rcu_qsbr_start() is a release).
+    removal_gen_.fetch_add(1, std::memory_order_release);
+    // No reclaim here: the caller may still look at f (or remove it again) until its
+    // next reclaim(), whatever the grace periods say.
+    defer_after_sweep({f, kFlow, pos});
+    rte_spinlock_unlock(&lock_);
+}
+
+void Classifier::replace_actions(Megaflow* f, DpActionList&& acts) {
+    auto* fresh = new DpActionList(std::move(acts));
+    rte_spinlock_lock(&lock_);
+    const DpActionList* old = f->actions.exchange(fresh, std::memory_order_acq_rel);
+    if (old != nullptr) defer({const_cast<DpActionList*>(old), kActions, -1});
+    rte_spinlock_unlock(&lock_);
+}
+
+void Classifier::for_each(const std::function<void(Megaflow&)>& fn) const {
+    rte_spinlock_lock(&lock_);
+    const void* k;
+    void* data;
+    uint32_t next = 0;
+    while (rte_hash_iterate(hash_, &k, &data, &next) >= 0) fn(*static_cast<Megaflow*>(data));
+    rte_spinlock_unlock(&lock_);
+}
+
+void Classifier::rank_subtables() {
+    rte_spinlock_lock(&lock_);
+    const SubtableArray* cur = subtables_.load(std::memory_order_relaxed);
+    std::vector<std::pair<uint64_t, Subtable*>> v;
+    v.reserve(cur->n);
+    for (uint32_t i = 0; i < cur->n; i++)
+        v.emplace_back(cur->st[i]->hits.load(std::memory_order_relaxed), cur->st[i]);
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    bool changed = false;
+    for (uint32_t i = 0; i < cur->n; i++) changed |= v[i].second != cur->st[i];
+    if (changed) {
+        SubtableArray* next = SubtableArray::make(cur->n);
+        for (uint32_t i = 0; i < cur->n; i++) next->st[i] = v[i].second;
+        publish(next);
+    }
+    // fetch_sub, not store: PMDs keep counting while we decay.
+    for (const auto& [hits, st] : v) st->hits.fetch_sub(hits / 2, std::memory_order_relaxed);
+    rte_spinlock_unlock(&lock_);
+}
+
+std::vector<uint64_t> Classifier::subtable_hits() const {
+    std::vector<uint64_t> out;
+    rte_spinlock_lock(&lock_);
+    const SubtableArray* cur = subtables_.load(std::memory_order_relaxed);
+    for (uint32_t i = 0; i < cur->n; i++)
+        out.push_back(cur->st[i]->hits.load(std::memory_order_relaxed));
+    rte_spinlock_unlock(&lock_);
+    return out;
+}
+
+// ---------------------------------------------------------------------- reclamation
+
+void Classifier::defer(const Deferred& d) {
+    n_pending_.fetch_add(1, std::memory_order_relaxed);
+    Deferred copy = d;
+    if (rte_rcu_qsbr_dq_enqueue(dq_, &copy) != 0)   // full: wait in limbo_, retried later
+        limbo_.push_back({rte_rcu_qsbr_start(qsv_), d});
+}
+
+void Classifier::defer_after_sweep(const Deferred& d) {
+    n_pending_.fetch_add(1, std::memory_order_relaxed);
+    limbo_.push_back({rte_rcu_qsbr_start(qsv_), d});
+}
+
+void Classifier::reclaim_locked(unsigned max_free) {
+    rte_rcu_qsbr_dq_reclaim(dq_, max_free, nullptr, nullptr, nullptr);
+    // Tokens were taken under lock_, so limbo_ is in token order: stop at the first one
+    // whose grace period is still running.
+    while (!limbo_.empty() && rte_rcu_qsbr_check(qsv_, limbo_.front().token, false) == 1) {
+        Deferred d = limbo_.front().d;
+        if (rte_rcu_qsbr_dq_enqueue(dq_, &d) != 0) break;
+        limbo_.pop_front();
+    }
+    // Items that just entered dq_ are due at once when no reader is online.
+    rte_rcu_qsbr_dq_reclaim(dq_, max_free, nullptr, nullptr, nullptr);
+}
+
+void Classifier::reclaim() {
+    // In chunks: PMD inserts spin on lock_ while we free.
+    for (;;) {
+        const uint32_t before = n_pending_.load(std::memory_order_relaxed);
+        rte_spinlock_lock(&lock_);
+        reclaim_locked(kReclaimChunk);
+        rte_spinlock_unlock(&lock_);
+        const uint32_t after = n_pending_.load(std::memory_order_relaxed);
+        if (after == 0 || after == before) break;
+    }
+}
+
+void Classifier::dq_free_cb(void* p, void* e, unsigned n) {
+    auto* self = static_cast<Classifier*>(p);
+    for (unsigned i = 0; i < n; i++) {
+        Deferred d;
+        std::memcpy(&d, static_cast<char*>(e) + i * sizeof(Deferred), sizeof d);
+        self->free_deferred(d);
+    }
+}
+
+void Classifier::free_deferred(const Deferred& d) {
+    switch (d.kind) {
+    case kFlow:
+        if (d.pos >= 0) rte_hash_free_key_with_position(hash_, d.pos);
+        delete static_cast<Megaflow*>(d.ptr);
+        break;
+    case kSubtable: delete static_cast<Subtable*>(d.ptr); break;
+    case kArray: std::free(d.ptr); break;
+    case kActions: delete static_cast<DpActionList*>(d.ptr); break;
+    }
+    n_pending_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace vswitch
