@@ -49,6 +49,7 @@ private:
     std::string path_;
     bool client_ = true;
     uint32_t ring_size_ = 0;        // expected ring size (the guest chooses the real one)
+    uint32_t tx_retries_ = 8;       // extra enqueue attempts when the guest rx ring is full
     PortEnv env_;
     std::atomic<int> vid_{-1};
     std::atomic<uint64_t> connects_{0};
