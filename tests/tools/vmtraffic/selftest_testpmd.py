@@ -151,6 +151,9 @@ def main():
             tp.wait(timeout=10)
         except subprocess.TimeoutExpired:
             tp.kill()
+            tp.wait()
+        # testpmd leaves its EAL runtime dir behind; it is ours (unique prefix).
+        shutil.rmtree(f"/var/run/dpdk/vtself{os.getpid()}", ignore_errors=True)
     if r.failures:
         print(f"{len(r.failures)} FAILED; artefacts kept in {work}")
         return 1
