@@ -20,7 +20,8 @@ public:
     Emc& operator=(const Emc&) = delete;
     // hash = flow_key_hash(key, 0). Returns nullptr on miss or if the cached megaflow is dead.
     Megaflow* lookup(const FlowKey& key, uint32_t hash) const;
-    // Inserts or refreshes; evicts the way with the other hash's... (implementation choice).
+    // Inserts or refreshes. Same key cached: its flow is replaced. Otherwise the new entry
+    // takes an empty way, else a way whose flow is dead, else the way picked by hash bit 31.
     void insert(const FlowKey& key, uint32_t hash, Megaflow* f);
     // Drops every entry whose megaflow is dead.
     void sweep_dead();

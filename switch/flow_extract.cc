@@ -115,7 +115,7 @@ inline void parse_arp(const uint8_t* arp, uint32_t avail, FlowKey& key) {
 }  // namespace
 
 ParseResult flow_extract(const rte_mbuf* m, uint32_t in_port, FlowKey& key) {
-    key.clear();
+    key.clear();   // the one clear; see FlowKey::clear() for why it is not memset
     key.in_port = in_port;
 
     const uint32_t frame = rte_pktmbuf_pkt_len(m);

@@ -18,6 +18,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace vswitch {
 
@@ -74,7 +77,23 @@ struct alignas(32) FlowKey {
     uint64_t* words() { return reinterpret_cast<uint64_t*>(this); }
     const uint64_t* words() const { return reinterpret_cast<const uint64_t*>(this); }
 
-    void clear() { std::memset(this, 0, sizeof(*this)); }
+    // Six aligned 16-byte stores, straight-line: GCC tuned for corei7 (DPDK's -march)
+    // compiles a 96-byte memset, or a loop of stores, to `rep stos`, whose startup cost
+    // was ~5x the rest of flow_extract().
+    void clear() {
+#if defined(__SSE2__)
+        auto* v = reinterpret_cast<__m128i*>(this);
+        const __m128i z = _mm_setzero_si128();
+        _mm_store_si128(v + 0, z);
+        _mm_store_si128(v + 1, z);
+        _mm_store_si128(v + 2, z);
+        _mm_store_si128(v + 3, z);
+        _mm_store_si128(v + 4, z);
+        _mm_store_si128(v + 5, z);
+#else
+        std::memset(this, 0, sizeof(*this));
+#endif
+    }
     bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
 };
 static_assert(sizeof(FlowKey) == FlowKey::kWords * 8, "FlowKey must be whole words");
