@@ -215,7 +215,7 @@ void Controller::dump_dpflows(api::Response& resp) {
         std::string mask;
         char b[20];
         for (size_t i = 0; i < FlowKey::kWords; i++) {
-            snprintf(b, sizeof(b), "%s%016llx", i ? "." : "", static_cast<unsigned long long>(m.mask.words()[i]));
+            snprintf(b, sizeof(b), "%s%016llx", i ? "." : "", static_cast<unsigned long long>(m.mask.word(i)));
             mask += b;
         }
         f->set_mask(mask);

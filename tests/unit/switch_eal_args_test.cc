@@ -13,7 +13,7 @@ bool has(const std::vector<std::string>& v, const std::string& s) {
 }
 }  // namespace
 
-TEST_CASE("--no-pci is added by default") {
+TEST_CASE("no-pci is added by default") {
     auto a = build_eal_args({{1}, "--no-huge -m 1024", "vswitch"}, 2);
     CHECK(has(a, "--no-pci"));
     CHECK(has(a, "--no-huge"));
