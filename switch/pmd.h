@@ -29,6 +29,7 @@ namespace vswitch {
 class Datapath;
 
 inline constexpr uint16_t kBurst = 32;
+inline constexpr size_t kMaxPollsPerPmd = size_t(kMaxPorts) * kMaxQueues;   // every rx queue
 
 struct PollEntry {
     Port* port;
@@ -82,7 +83,9 @@ private:
         rte_mbuf* pkts[2 * kBurst];
     };
 
-    uint16_t poll(const PollEntry& pe);
+    // Polls one rx queue and runs the burst through the stages; `now` is the
+    // iteration's timestamp (megaflow last-used time). Returns packets received.
+    uint16_t poll(const PollEntry& pe, uint64_t now);
     void lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflow** flows,
                 uint16_t n);
     Megaflow* upcall(const FlowKey& key, rte_mbuf* pkt, const PollEntry& pe);
