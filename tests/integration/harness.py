@@ -8,6 +8,7 @@ none probes PCI.
 
 Environment: VSWITCH_BUILD = the build directory (ctest sets it).
 """
+import fcntl
 import json
 import os
 import shutil
@@ -26,6 +27,10 @@ PMD_CPU = int(os.environ.get("VSWITCH_TEST_PMD_CPU", "1"))
 GEN_CPU = int(os.environ.get("VSWITCH_TEST_GEN_CPU", "0"))
 
 _seq = [0]
+
+# One integration test process at a time per machine: they pin pollers to the same CPUs.
+_lock = open(os.environ.get("VSWITCH_TEST_LOCK", "/tmp/vswitch-integration.lock"), "w")
+fcntl.flock(_lock, fcntl.LOCK_EX)
 
 
 def unique(stem):
