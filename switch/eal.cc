@@ -93,8 +93,11 @@ bool eal_init(const EalOptions& o, std::string& err) {
     for (auto& a : args) line += a + " ";
     fprintf(stderr, "switchd: EAL arguments: %s\n", line.c_str());
     if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
-        err = std::string("EAL initialisation failed: ") + rte_strerror(rte_errno) +
-              " (arguments: " + line + ")";
+        // rte_errno is often left 0; the EAL's own messages above say what went wrong
+        // (hugepages, a --file-prefix in use by another process, an lcore that does not exist).
+        err = std::string("EAL initialisation failed") +
+              (rte_errno ? std::string(": ") + rte_strerror(rte_errno) : std::string()) +
+              " (see the EAL messages above; arguments: " + line + ")";
         return false;
     }
     return true;
