@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <map>
 
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -41,6 +46,8 @@ Datapath::Datapath(const DatapathConfig& cfg, const FlowTranslator& xlate)
                           rte_strerror(rte_errno));
     classifier_ = std::make_unique<Classifier>(qsv_, cfg.max_megaflows);
     tsc_hz_ = rte_get_tsc_hz();
+    meters_ = std::make_unique<Meters>(tsc_hz_, [this] { synchronize(); });
+    set_upcall_limit(cfg.upcall_limit_per_s, cfg.upcall_limit_burst);
 }
 
 Datapath::~Datapath() {
@@ -49,6 +56,7 @@ Datapath::~Datapath() {
     owned_.clear();
     pmds_.clear();
     classifier_.reset();
+    meters_.reset();
     rte_mempool_free(pool_);
     rte_free(qsv_);
 }
@@ -248,16 +256,35 @@ std::vector<RxqStatus> Datapath::rxq_status() const {
     return out;
 }
 
+// Three phases, so that the expensive part (re-translation) runs in parallel and the
+// classifier is still only changed by this thread:
+//  1. sequential: collect the megaflows, push their stats to the rules (StatsSink is not
+//     required to be thread-safe), decide idle evictions;
+//  2. parallel (tbb::parallel_for): re-translate the others (FlowTranslator::translate
+//     is thread-safe and the tables cannot change: only this thread publishes them)
+//     and record a decision per megaflow - keep, remove, or new actions/rules;
+//  3. sequential: apply the decisions (classifier remove/replace_actions).
 size_t Datapath::revalidate(bool force_retranslate) {
+    const uint64_t t0 = rte_rdtsc();
     revalidations_++;
     std::vector<Megaflow*> flows;
+    flows.reserve(classifier_->size() + 64);
     classifier_->for_each([&](Megaflow& f) { flows.push_back(&f); });
     const uint64_t now = rte_rdtsc();
     const uint64_t idle_limit = static_cast<uint64_t>(cfg_.megaflow_max_idle_s * tsc_hz_);
-    Translation t;
-    size_t removed = 0;
-    for (Megaflow* f : flows) {
-        // Push the stats gathered since last time to the rules that made the flow.
+
+    enum class Verdict : uint8_t { Keep, Evict, Remove, Update };
+    struct Decision {
+        Verdict verdict = Verdict::Keep;
+        bool new_rules = false;
+        DpActionList actions;                             // Update (moved into place)
+        std::vector<std::shared_ptr<StatsSink>> rules;    // new_rules
+    };
+    std::vector<Decision> dec(flows.size());
+
+    // Phase 1.
+    for (size_t i = 0; i < flows.size(); i++) {
+        Megaflow* f = flows[i];
         uint64_t pk = f->packets.load(std::memory_order_relaxed);
         uint64_t by = f->bytes.load(std::memory_order_relaxed);
         uint64_t used = f->used_tsc.load(std::memory_order_relaxed);
@@ -267,23 +294,90 @@ size_t Datapath::revalidate(bool force_retranslate) {
             f->pushed_bytes = by;
         }
         uint64_t last = used ? used : f->created_tsc;
-        if (now > last && now - last > idle_limit) {
-            classifier_->remove(f);
-            removed++;
-            continue;
-        }
-        if (!force_retranslate) continue;
-        t.reset();
-        if (!xlate_.translate(f->first_key, t) || !(t.mask == f->mask)) {
-            classifier_->remove(f);
-            removed++;
-            continue;
-        }
-        if (t.actions != *f->actions.load()) classifier_->replace_actions(f, DpActionList(t.actions));
-        f->rules = t.rules;
+        if (now > last && now - last > idle_limit) dec[i].verdict = Verdict::Evict;
     }
+
+    // Phase 2.
+    unsigned threads = 1;
+    if (force_retranslate && !flows.empty()) {
+        threads = static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
+        tbb::enumerable_thread_specific<Translation> tls;
+        tbb::parallel_for(
+            tbb::blocked_range<size_t>(0, flows.size(), 256),
+            [&](const tbb::blocked_range<size_t>& r) {
+                Translation& t = tls.local();
+                for (size_t i = r.begin(); i != r.end(); ++i) {
+                    Decision& d = dec[i];
+                    if (d.verdict == Verdict::Evict) continue;
+                    const Megaflow* f = flows[i];
+                    t.reset();
+                    if (!xlate_.translate(f->first_key, t) || !(t.mask == f->mask)) {
+                        d.verdict = Verdict::Remove;
+                        continue;
+                    }
+                    if (t.actions != *f->actions.load(std::memory_order_acquire)) {
+                        d.verdict = Verdict::Update;
+                        d.actions = t.actions;
+                    }
+                    // Compare before copying: copies of shared rule pointers from several
+                    // threads would bounce the rules' reference counts.
+                    if (t.rules != f->rules) {
+                        d.new_rules = true;
+                        d.rules = t.rules;
+                    }
+                }
+            });
+    }
+
+    // Phase 3.
+    size_t evicted = 0, removed = 0, updated = 0;
+    for (size_t i = 0; i < flows.size(); i++) {
+        Megaflow* f = flows[i];
+        Decision& d = dec[i];
+        switch (d.verdict) {
+        case Verdict::Evict:
+            classifier_->remove(f);
+            evicted++;
+            continue;
+        case Verdict::Remove:
+            classifier_->remove(f);
+            removed++;
+            continue;
+        case Verdict::Update:
+            classifier_->replace_actions(f, std::move(d.actions));
+            updated++;
+            break;
+        case Verdict::Keep: break;
+        }
+        if (d.new_rules) f->rules = std::move(d.rules);
+    }
+    // Decisions (and their rule references) go before reclaim, outside the hot loop.
+    dec.clear();
     classifier_->reclaim();
-    return removed;
+
+    RevalidatorStats& st = reval_stats_;
+    st.runs++;
+    st.flows_checked += flows.size();
+    st.evicted_idle += evicted;
+    st.removed_changed += removed;
+    st.actions_updated += updated;
+    st.last_flows = flows.size();
+    st.last_threads = threads;
+    st.last_duration_us = (rte_rdtsc() - t0) * 1000000 / (tsc_hz_ ? tsc_hz_ : 1);
+    st.max_duration_us = std::max(st.max_duration_us, st.last_duration_us);
+    return evicted + removed;
+}
+
+bool Datapath::set_meter(uint32_t id, const MeterConfig& cfg, std::string& err) {
+    return meters_->set(id, cfg, err);
+}
+
+bool Datapath::del_meter(uint32_t id) { return meters_->del(id); }
+
+MeterStats Datapath::meter_stats(uint32_t id) const { return meters_->stats(id); }
+
+void Datapath::set_upcall_limit(uint32_t upcalls_per_s, uint32_t burst) {
+    upcall_limit_.store(uint64_t(upcalls_per_s) << 32 | burst, std::memory_order_relaxed);
 }
 
 }  // namespace vswitch

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "classifier.h"
+#include "meters.h"
 #include "pmd.h"
 #include "port.h"
 #include "steering.h"
@@ -34,6 +35,22 @@ struct DatapathConfig {
     uint32_t max_megaflows = 200000;
     uint32_t n_mbufs = 65535;
     double megaflow_max_idle_s = 10.0;
+    // Upcalls per second per input port and PMD (0 = unlimited); burst 0 = rate / 10.
+    uint32_t upcall_limit_per_s = 100000;
+    uint32_t upcall_limit_burst = 0;
+};
+
+// Revalidator counters (cumulative since start unless "last_"). Control thread only.
+struct RevalidatorStats {
+    uint64_t runs = 0;              // revalidate() calls
+    uint64_t flows_checked = 0;     // megaflows visited, all runs
+    uint64_t evicted_idle = 0;      // removed: idle longer than megaflow_max_idle_s
+    uint64_t removed_changed = 0;   // removed: retranslation failed or its mask changed
+    uint64_t actions_updated = 0;   // kept with new actions
+    uint64_t last_flows = 0;        // megaflows visited by the last run
+    uint64_t last_duration_us = 0;  // wall time of the last run
+    uint64_t max_duration_us = 0;
+    uint32_t last_threads = 0;      // threads available to the last run's retranslation
 };
 
 struct RxqStatus {
@@ -72,8 +89,26 @@ public:
 
     // Brings every megaflow in line with the pipeline: re-translates, fixes actions,
     // removes those whose mask changed or that expired; pushes stats to the rules.
-    // Returns the number removed.
+    // Returns the number removed. The re-translations run in parallel (TBB, on the
+    // control thread's CPUs); classifier changes are applied afterwards, sequentially.
     size_t revalidate(bool force_retranslate);
+    RevalidatorStats revalidator_stats() const { return reval_stats_; }
+
+    // Meters (OpenFlow meter ids 1..0xffff0000, one drop band; see meters.h). A modified
+    // meter keeps its counters. Actions reference meters by id; an unknown id passes.
+    bool set_meter(uint32_t id, const MeterConfig& cfg, std::string& err);
+    bool del_meter(uint32_t id);
+    MeterStats meter_stats(uint32_t id) const;   // .found = false if there is no such meter
+    const Meters& meters() const { return *meters_; }
+
+    // Upcall rate limit per input port, per PMD: misses beyond it are dropped
+    // ("upcall_limit"). upcalls_per_s 0 = unlimited; burst 0 = upcalls_per_s / 10.
+    // Takes effect at each PMD's next miss.
+    void set_upcall_limit(uint32_t upcalls_per_s, uint32_t burst);
+    uint32_t upcall_limit_rate() const { return static_cast<uint32_t>(upcall_limit_.load() >> 32); }
+    uint32_t upcall_limit_burst() const { return static_cast<uint32_t>(upcall_limit_.load()); }
+    // PMD side: rate << 32 | burst.
+    uint64_t upcall_limit_packed() const { return upcall_limit_.load(std::memory_order_relaxed); }
 
     // Called by drivers from any thread; the control thread must call reconfigure()
     // after it (set by switchd to post onto its io_context).
@@ -111,6 +146,9 @@ private:
     std::vector<RxqRef> rxqs_;                   // current assignment
     uint64_t tsc_hz_ = 0;
     uint64_t revalidations_ = 0;
+    RevalidatorStats reval_stats_;
+    std::unique_ptr<Meters> meters_;
+    std::atomic<uint64_t> upcall_limit_{0};
     bool started_ = false;
 };
 

@@ -72,8 +72,11 @@ std::string one_to_string(const DpAction& a,
     case DpActionType::SetIpv4Src: return "set_ipv4_src(" + ipv4_str(a.arg.u32) + ")";
     case DpActionType::SetIpv4Dst: return "set_ipv4_dst(" + ipv4_str(a.arg.u32) + ")";
     case DpActionType::SetIpTos: {
+        // Bits 8-15 are the mask of replaced bits; 0 and 0xff both mean the whole byte.
         char s[32];
-        std::snprintf(s, sizeof s, "set_tos(0x%02x)", a.arg.u32);
+        const unsigned v = a.arg.u32 & 0xff, mask = (a.arg.u32 >> 8) & 0xff;
+        if (mask == 0 || mask == 0xff) std::snprintf(s, sizeof s, "set_tos(0x%02x)", v);
+        else std::snprintf(s, sizeof s, "set_tos(0x%02x/0x%02x)", v, mask);
         return s;
     }
     case DpActionType::DecTtl: return "dec_ttl";

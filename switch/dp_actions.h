@@ -17,22 +17,27 @@ namespace vswitch {
 
 enum class DpActionType : uint8_t {
     Output = 1,      // port: datapath port number
-    // The following are reserved for the pipeline and overlay issues; the executor
-    // rejects (drops, counted as "unsupported_action") what it does not implement yet.
-    SetEthSrc,       // data: 6-byte MAC
+    // Argument conventions (use the factories below rather than filling fields by hand;
+    // semantics, checksum handling and copy rules in docs/datapath-actions.md):
+    SetEthSrc,       // arg.mac: 6 bytes, wire order
     SetEthDst,
-    PushVlan,        // u16: TCI (host order, CFI set)
-    PopVlan,
-    SetIpv4Src,      // u32: network order
+    PushVlan,        // arg.u16: TCI, host order, CFI (0x1000) set = "tag present" marker
+                     // as in FlowKey::vlan_tci; the pushed tag has TPID 0x8100, DEI 0
+    PopVlan,         // removes the outermost 802.1Q / 802.1ad tag (no-op if untagged)
+    SetIpv4Src,      // arg.u32: network order
     SetIpv4Dst,
-    SetIpTos,
-    DecTtl,
-    SetTpSrc,        // u16: network order
+    SetIpTos,        // arg.u32: bits 0-7 new TOS/traffic-class bits, bits 8-15 the mask
+                     // of bits to replace (0 = all 8: DSCP and ECN)
+    DecTtl,          // IPv4 TTL / IPv6 hop limit; <= 1 drops ("ttl_exceeded")
+    SetTpSrc,        // arg.u16: network order (TCP/UDP only)
     SetTpDst,
-    TunnelPush,      // u32: tunnel template index
+    // TunnelPush, TunnelPop and Recirculate are reserved for the overlay issue: the
+    // executor drops lists holding them ("unsupported_action").
+    TunnelPush,      // port: tunnel template index
     TunnelPop,
-    Meter,           // u32: meter id
-    Recirculate,     // u32: recirc id
+    Meter,           // port: meter id (DpAction::meter() mirrors it in arg.u32); an
+                     // unknown id passes
+    Recirculate,     // arg.u32: recirc id
 };
 
 struct DpAction {
@@ -52,7 +57,53 @@ struct DpAction {
         a.port = p;
         return a;
     }
+    static DpAction set_eth_src(const uint8_t mac[6]) { return with_mac(DpActionType::SetEthSrc, mac); }
+    static DpAction set_eth_dst(const uint8_t mac[6]) { return with_mac(DpActionType::SetEthDst, mac); }
+    // tci: host order; the CFI marker is added here.
+    static DpAction push_vlan(uint16_t tci) {
+        DpAction a = of(DpActionType::PushVlan);
+        a.arg.u16 = static_cast<uint16_t>(tci | 0x1000);
+        return a;
+    }
+    static DpAction pop_vlan() { return of(DpActionType::PopVlan); }
+    static DpAction set_ipv4_src(uint32_t addr_be) { return with_u32(DpActionType::SetIpv4Src, addr_be); }
+    static DpAction set_ipv4_dst(uint32_t addr_be) { return with_u32(DpActionType::SetIpv4Dst, addr_be); }
+    // Replaces the TOS / traffic-class bits in `mask` with those of `value`:
+    // mod_nw_tos = (dscp << 2, 0xfc), mod_nw_ecn = (ecn, 0x03), whole byte = (v, 0xff).
+    static DpAction set_ip_tos(uint8_t value, uint8_t mask = 0xff) {
+        return with_u32(DpActionType::SetIpTos, uint32_t(value & mask) | uint32_t(mask) << 8);
+    }
+    static DpAction dec_ttl() { return of(DpActionType::DecTtl); }
+    static DpAction set_tp_src(uint16_t port_be) { return with_u16(DpActionType::SetTpSrc, port_be); }
+    static DpAction set_tp_dst(uint16_t port_be) { return with_u16(DpActionType::SetTpDst, port_be); }
+    static DpAction meter(uint32_t id) {
+        DpAction a = with_u32(DpActionType::Meter, id);
+        a.port = id;
+        return a;
+    }
     bool operator==(const DpAction& o) const;
+
+private:
+    static DpAction of(DpActionType t) {
+        DpAction a{};
+        a.type = t;
+        return a;
+    }
+    static DpAction with_mac(DpActionType t, const uint8_t mac[6]) {
+        DpAction a = of(t);
+        for (int i = 0; i < 6; i++) a.arg.mac[i] = mac[i];
+        return a;
+    }
+    static DpAction with_u16(DpActionType t, uint16_t v) {
+        DpAction a = of(t);
+        a.arg.u16 = v;
+        return a;
+    }
+    static DpAction with_u32(DpActionType t, uint32_t v) {
+        DpAction a = of(t);
+        a.arg.u32 = v;
+        return a;
+    }
 };
 
 // An empty list means drop (counted under "flow_drop").

@@ -18,6 +18,11 @@ enum class DropReason : uint8_t {
     TxFull,            // device / vring did not accept the packet
     TxQueueDisabled,   // output port has no usable tx queue (guest enabled none)
     UnsupportedAction, // datapath action not implemented
+    TtlExceeded,       // dec_ttl on an IPv4 TTL / IPv6 hop limit <= 1 (no ICMP is sent)
+    MeterDrop,         // over the rate of a meter's drop band
+    UpcallLimit,       // megaflow miss over the input port's upcall rate (per PMD)
+    ActionFailed,      // an action could not be applied: no headroom for a VLAN push,
+                       // headers not linearizable, no mbuf for an output's copy
     Count
 };
 
@@ -34,6 +39,10 @@ inline const char* drop_reason_name(DropReason r) {
     case DropReason::TxFull: return "tx_full";
     case DropReason::TxQueueDisabled: return "tx_queue_disabled";
     case DropReason::UnsupportedAction: return "unsupported_action";
+    case DropReason::TtlExceeded: return "ttl_exceeded";
+    case DropReason::MeterDrop: return "meter_drop";
+    case DropReason::UpcallLimit: return "upcall_limit";
+    case DropReason::ActionFailed: return "action_failed";
     case DropReason::Count: break;
     }
     return "unknown";

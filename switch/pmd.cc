@@ -89,6 +89,7 @@ uint16_t Pmd::poll(const PollEntry& pe, uint64_t now) {
     const uint16_t n = pe.port->rx_burst(pe.rxq, pkts, kBurst);
     if (n == 0) return 0;
     current_pe_ = &pe;
+    now_ = now;
 
     QueueCounters& qc = pe.port->rxq_stats(pe.rxq);
     counter_add(ctr_.rx_packets, n);
@@ -206,7 +207,23 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
     }
 }
 
+// Per (PMD, input port) token bucket; the limit is re-read only when the control thread
+// changed it (one relaxed load per miss).
+bool Pmd::upcall_allowed(uint32_t port_no) {
+    const uint64_t lim = dp_.upcall_limit_packed();
+    if (__builtin_expect(lim != upcall_limit_seen_, 0)) {
+        upcall_limit_seen_ = lim;
+        upcall_limiter_.configure(static_cast<uint32_t>(lim >> 32), static_cast<uint32_t>(lim),
+                                  dp_.tsc_hz());
+    }
+    return upcall_limiter_.allow(port_no, now_);
+}
+
 Megaflow* Pmd::upcall(const FlowKey& key, rte_mbuf* pkt, const PollEntry& pe) {
+    if (!upcall_allowed(pe.port_no)) {
+        drop(DropReason::UpcallLimit, pe.port, &pkt, 1);
+        return nullptr;
+    }
     counter_add(ctr_.upcalls, 1);
     xlate_.reset();
     if (!dp_.translator().translate(key, xlate_)) {
@@ -229,22 +246,32 @@ void Pmd::execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const P
         drop(DropReason::FlowDrop, pe.port, pkts, n);
         return;
     }
-    // Every output but the last shares the mbuf (refcount): outputs do not modify
-    // packets, and vhost copies on enqueue.
     size_t n_out = 0;
     for (const DpAction& a : acts) n_out += a.type == DpActionType::Output;
     if (n_out != acts.size()) {
-        drop(DropReason::UnsupportedAction, pe.port, pkts, n);
+        // Modifications, meters, unsupported types: the general executor.
+        dp_execute(acts, pkts, n, DpExecEnv{dp_.meters().table(), now_}, *this);
         return;
     }
+    // Outputs only (the benchmark path): every output but the last shares the mbuf
+    // (refcount, on every segment): outputs do not modify packets, and vhost copies on
+    // enqueue.
     size_t done = 0;
     for (const DpAction& a : acts) {
         bool last = ++done == n_out;
         for (uint16_t i = 0; i < n; i++) {
-            if (!last) rte_mbuf_refcnt_update(pkts[i], 1);
+            if (!last) rte_pktmbuf_refcnt_update(pkts[i], 1);
             enqueue_output(a.port, pkts[i]);
         }
     }
+}
+
+void Pmd::dp_output(uint32_t port_no, rte_mbuf* const* pkts, uint16_t n) {
+    for (uint16_t i = 0; i < n; i++) enqueue_output(port_no, pkts[i]);
+}
+
+void Pmd::dp_drop(DropReason r, rte_mbuf** pkts, uint16_t n) {
+    drop(r, current_pe_->port, pkts, n);
 }
 
 void Pmd::enqueue_output(uint32_t port_no, rte_mbuf* m) {
@@ -309,7 +336,7 @@ void Pmd::drop(DropReason r, Port* port, rte_mbuf** pkts, uint16_t n) {
     if (n == 0) return;
     counter_add(ctr_.drops[static_cast<size_t>(r)], n);
     if (port) port->count_drop(r, n);
-    rte_pktmbuf_free_bulk(pkts, n);
+    if (pkts) rte_pktmbuf_free_bulk(pkts, n);
 }
 
 }  // namespace vswitch

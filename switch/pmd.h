@@ -16,8 +16,10 @@
 #include <memory>
 #include <vector>
 
+#include "dp_execute.h"
 #include "drop_reasons.h"
 #include "emc.h"
+#include "meters.h"
 #include "port.h"
 #include "steering.h"
 #include "upcall.h"
@@ -59,7 +61,9 @@ struct alignas(64) PmdCounters {
     std::atomic<uint64_t> drops[kDropReasonCount]{};
 };
 
-class Pmd {
+// Implements DpExecSink privately: dp_execute() outputs into the tx buffers and counts
+// drops on the input port, like the outputs-only path.
+class Pmd : private DpExecSink {
 public:
     Pmd(Datapath& dp, uint16_t id, unsigned core, unsigned lcore);
     ~Pmd();
@@ -92,8 +96,13 @@ private:
     void execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const PollEntry& pe);
     void enqueue_output(uint32_t port_no, rte_mbuf* m);
     void flush(const PollEntry& pe);
+    // pkts == nullptr: count only.
     void drop(DropReason r, Port* port, rte_mbuf** pkts, uint16_t n);
     void after_quiescent();
+    bool upcall_allowed(uint32_t port_no);
+    // DpExecSink (general action lists).
+    void dp_output(uint32_t port_no, rte_mbuf* const* pkts, uint16_t n) override;
+    void dp_drop(DropReason r, rte_mbuf** pkts, uint16_t n) override;
 
     Datapath& dp_;
     uint16_t id_;
@@ -109,6 +118,9 @@ private:
     uint16_t dirty_[kMaxPorts];
     uint16_t n_dirty_ = 0;
     const PollEntry* current_pe_ = nullptr;   // the rx queue whose burst is in flight
+    uint64_t now_ = 0;                         // TSC of the iteration (meters, upcall limit)
+    UpcallLimiter upcall_limiter_{kMaxPorts};  // per input port, consulted on misses only
+    uint64_t upcall_limit_seen_ = ~uint64_t(0);   // Datapath::upcall_limit_packed() applied
 };
 
 }  // namespace vswitch

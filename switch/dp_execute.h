@@ -1,0 +1,77 @@
+// Datapath action executor: runs a DpActionList on a batch of packets of one megaflow.
+//
+// The PMD keeps the "outputs only" case (the forwarding benchmark path) inline in
+// Pmd::execute() and calls dp_execute() for every other list. Semantics in full in
+// docs/datapath-actions.md; in short:
+//
+//  - Actions apply in list order, action by action over the whole batch. An Output
+//    emits each packet as it is at that point.
+//  - Copies: the last Output takes the original mbuf. An earlier Output that is followed
+//    (before the last Output) by a modifying action gets a deep copy
+//    (rte_pktmbuf_copy into the packet's own mempool); one with no modification after
+//    it shares the mbuf (refcount + 1), as the outputs-only path does. So a packet is
+//    never modified while another reference to it exists. Actions after the last Output
+//    are not executed (they could not be observed).
+//  - A packet is made writable before its first modification: an indirect, external or
+//    shared mbuf is replaced by a private copy, and headers (the first min(frame, 128)
+//    bytes, as flow_extract reads them) are linearized into the first segment.
+//  - Header offsets are re-derived by the executor (a short parse of the first segment,
+//    done once per batch on the first L3/L4 action and again after a VLAN push/pop),
+//    not taken from flow_extract: the PMD does not keep offsets, and VLAN push/pop move
+//    them.
+//  - An action that does not apply to a packet (SetIpv4Src on IPv6 or ARP, SetTpSrc on
+//    ICMP, PopVlan on an untagged frame, L4 actions on later IPv4 fragments) leaves it
+//    unchanged: the pipeline guarantees prerequisites through the megaflow mask.
+//  - Checksums are updated incrementally (RFC 1624); a UDP checksum of 0 stays 0, a
+//    computed 0 is sent as 0xffff. Ports have checksum offloads off, so packets always
+//    carry full checksums.
+//  - Drops (removed from the batch; counted by the sink): dec_ttl at TTL/hop limit <= 1
+//    "ttl_exceeded"; meter "meter_drop"; failed copy / push without headroom / headers
+//    not linearizable "action_failed". A list with TunnelPush/TunnelPop/Recirculate (or
+//    an unknown type) drops the whole batch "unsupported_action"; a list with no Output
+//    drops it "flow_drop".
+#pragma once
+
+#include <cstdint>
+
+#include "dp_actions.h"
+#include "drop_reasons.h"
+
+struct rte_mbuf;
+
+namespace vswitch {
+
+class MeterTable;
+
+// Where executed packets go. The PMD implements it with its tx buffers and drop
+// counters; the unit tests record.
+class DpExecSink {
+public:
+    // Takes ownership of the n mbufs (each is a private copy or holds its own reference).
+    virtual void dp_output(uint32_t port_no, rte_mbuf* const* pkts, uint16_t n) = 0;
+    // Counts n drops under r and frees the mbufs. pkts == nullptr: count only (copies
+    // that could not be allocated).
+    virtual void dp_drop(DropReason r, rte_mbuf** pkts, uint16_t n) = 0;
+
+protected:
+    ~DpExecSink() = default;
+};
+
+struct DpExecEnv {
+    const MeterTable* meters = nullptr;   // RCU snapshot (Meters::table()); null = no meters
+    uint64_t now = 0;                     // meter clock (TSC), e.g. the PMD iteration's
+};
+
+inline constexpr uint16_t kExecBatchMax = 64;   // larger batches are run in chunks
+
+// Consumes the n packets (the array itself is used as scratch).
+void dp_execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const DpExecEnv& env,
+                DpExecSink& sink);
+
+// RFC 1624 (eqn. 3) incremental Internet-checksum update: `csum` is a checksum field as
+// stored, old/new the replaced 16- or 32-bit words as stored (any byte order, as long
+// as all three use the same one).
+uint16_t csum_replace16(uint16_t csum, uint16_t old_word, uint16_t new_word);
+uint16_t csum_replace32(uint16_t csum, uint32_t old_word, uint32_t new_word);
+
+}  // namespace vswitch
