@@ -19,9 +19,16 @@ constexpr std::array<FieldInfo, kFieldCount> kFields = {
     VSW_FIELD(DlType, "dl_type", dl_type, 0),
     VSW_FIELD(NwSrc, "nw_src", nw_src, kIpPrereq),
     VSW_FIELD(NwDst, "nw_dst", nw_dst, kIpPrereq),
+    VSW_FIELD(Ipv6Src, "ipv6_src", ipv6_src, kIpPrereq),
+    VSW_FIELD(Ipv6Dst, "ipv6_dst", ipv6_dst, kIpPrereq),
     VSW_FIELD(NwProto, "nw_proto", nw_proto, kIpPrereq),
+    VSW_FIELD(NwTos, "nw_tos", nw_tos, kIpPrereq),
+    VSW_FIELD(NwTtl, "nw_ttl", nw_ttl, kIpPrereq),
     VSW_FIELD(TpSrc, "tp_src", tp_src, kL4Prereq),
     VSW_FIELD(TpDst, "tp_dst", tp_dst, kL4Prereq),
+    VSW_FIELD(TunId, "tun_id", tun_id, 0),
+    VSW_FIELD(TunSrc, "tun_src", tun_src, 0),
+    VSW_FIELD(TunDst, "tun_dst", tun_dst, 0),
 };
 #undef VSW_FIELD
 

@@ -25,11 +25,18 @@ enum class Field : uint8_t {
     DlType,
     NwSrc,
     NwDst,
+    Ipv6Src,
+    Ipv6Dst,
     NwProto,
+    NwTos,
+    NwTtl,
     TpSrc,
     TpDst,
+    TunId,
+    TunSrc,
+    TunDst,
 };
-inline constexpr size_t kFieldCount = 10;
+inline constexpr size_t kFieldCount = 17;
 
 using FieldSet = uint32_t;   // bit i = Field i
 constexpr FieldSet field_bit(Field f) { return FieldSet{1} << static_cast<unsigned>(f); }

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <bitset>
 #include <vector>
 
 #include "ofproto/action_parser.h"
@@ -25,6 +24,8 @@ struct Header {
     std::optional<uint16_t> priority;
     std::optional<uint64_t> cookie;
     uint64_t cookie_mask = 0;
+    std::optional<uint16_t> idle_timeout;
+    std::optional<uint16_t> hard_timeout;
 };
 
 class MatchParser {
@@ -36,6 +37,10 @@ public:
         if (e.key == "table") return table(e, h);
         if (e.key == "priority") return priority(e, h);
         if (e.key == "cookie") return cookie(e, h);
+        if (e.key == "idle_timeout") return timeout(e, h.idle_timeout);
+        if (e.key == "hard_timeout") return timeout(e, h.hard_timeout);
+        if (e.key == "metadata") return metadata(e, m);
+        if (e.key.size() >= 4 && e.key.substr(0, 3) == "reg") return reg(e, m);
         if (const Shorthand* s = find_shorthand(e.key)) return shorthand(e, *s, m);
         if (const FieldSyntax* s = find_field_syntax(e.key)) return field(e, *s, m);
         if (e.key == "actions")
@@ -104,6 +109,43 @@ private:
         return {};
     }
 
+    FlowError timeout(const Element& e, std::optional<uint16_t>& out) {
+        if (FlowError err = need_value(e)) return err;
+        if (out) return duplicate(e);
+        if (mode_ == Mode::Filter) return error(std::string(e.key) + " is not allowed here", e.text);
+        uint64_t v = 0;
+        if (std::string err = parse_uint(e.value, 0xffff, v); !err.empty())
+            return error(std::string(e.key) + ": " + err, e.text);
+        out = static_cast<uint16_t>(v);
+        return {};
+    }
+
+    FlowError metadata(const Element& e, Match& m) {
+        if (FlowError err = need_value(e)) return err;
+        if (claimed_pipeline_ & 1) return duplicate(e);
+        uint64_t v = 0, mask = 0;
+        if (std::string err = parse_uint_masked(e.value, UINT64_MAX, v, mask); !err.empty())
+            return error("metadata: " + err, e.text);
+        claimed_pipeline_ |= 1;
+        m.set_metadata(v, mask);
+        return {};
+    }
+
+    FlowError reg(const Element& e, Match& m) {
+        std::string_view n = e.key.substr(3);
+        if (n.size() != 1 || n[0] < '0' || n[0] >= char('0' + kNumRegs))
+            return error("unknown field '" + std::string(e.key) + "'", e.text);
+        unsigned i = static_cast<unsigned>(n[0] - '0');
+        if (FlowError err = need_value(e)) return err;
+        if (claimed_pipeline_ & (2u << i)) return duplicate(e);
+        uint64_t v = 0, mask = 0;
+        if (std::string err = parse_uint_masked(e.value, 0xffffffffu, v, mask); !err.empty())
+            return error(std::string(e.key) + ": " + err, e.text);
+        claimed_pipeline_ |= 2u << i;
+        m.set_reg(i, static_cast<uint32_t>(v), static_cast<uint32_t>(mask));
+        return {};
+    }
+
     FlowError shorthand(const Element& e, const Shorthand& s, Match& m) {
         if (e.sep) return error(std::string(e.key) + " does not take a value", e.text);
         FlowKey v, mask;
@@ -124,23 +166,30 @@ private:
 
     FlowError field(const Element& e, const FieldSyntax& s, Match& m) {
         if (FlowError err = need_value(e)) return err;
-        if (FlowError err = claim(e, s.field)) return err;
+        // dl_vlan and dl_vlan_pcp set different parts of the TCI and may be combined.
+        uint8_t part = s.kind == ValueKind::VlanVid ? 1 : s.kind == ValueKind::VlanPcp ? 2 : 3;
+        if (FlowError err = claim(e, s.field, part)) return err;
         FlowKey v, mask;
         v.clear();
         mask.clear();
         if (std::string err = parse_field_value(s, e.value, ports_, v, mask); !err.empty())
             return error(std::string(s.name) + ": " + err, e.text);
-        m.set_field(s.field, v, mask);
+        if (part != 3) {
+            if (!m.merge_field(s.field, v, mask))
+                return error(std::string(s.name) + " contradicts the other VLAN field (dl_vlan=0xffff means untagged)", e.text);
+        } else {
+            m.set_field(s.field, v, mask);
+        }
         used_.push_back({&s, e.text});
         return {};
     }
 
-    // One element per Field: "ip,dl_type=0x0800" or "dl_vlan=1,vlan_tci=..." would
-    // leave the user guessing which one wins.
-    FlowError claim(const Element& e, Field f) {
+    // One element per Field (or part of one): "ip,dl_type=0x0800" or
+    // "dl_vlan=1,vlan_tci=..." would leave the user guessing which one wins.
+    FlowError claim(const Element& e, Field f, uint8_t part = 3) {
         size_t i = static_cast<size_t>(f);
-        if (claimed_[i]) return duplicate(e, field_info(f).name);
-        claimed_[i] = true;
+        if (claimed_[i] & part) return duplicate(e, field_info(f).name);
+        claimed_[i] |= part;
         return {};
     }
 
@@ -152,7 +201,8 @@ private:
 
     Mode mode_;
     const PortDirectory& ports_;
-    std::bitset<kFieldCount> claimed_;
+    uint8_t claimed_[kFieldCount] = {};
+    uint32_t claimed_pipeline_ = 0;   // bit 0 metadata, bit 1+i reg i
     std::vector<Used> used_;
 };
 
@@ -172,11 +222,32 @@ FlowError parse_flow(std::string_view text, const PortDirectory& ports, FlowSpec
     FlowSpec spec;
     if (FlowError err = parse_match(split.match, Mode::Add, ports, h, spec.match)) return err;
     if (!split.has_actions) return error("missing actions", "");
-    if (FlowError err = parse_actions(split.actions, ports, spec.actions)) return err;
     spec.table = h.table.value_or(0);
+    ActionContext ctx{spec.table, &spec.match};
+    if (FlowError err = parse_actions(split.actions, ports, spec.actions, ctx)) return err;
     spec.priority = h.priority.value_or(kDefaultPriority);
     spec.cookie = h.cookie.value_or(0);
+    spec.idle_timeout = h.idle_timeout.value_or(0);
+    spec.hard_timeout = h.hard_timeout.value_or(0);
     out = std::move(spec);
+    return {};
+}
+
+FlowError parse_mod_flows(std::string_view text, const PortDirectory& ports, FlowFilter& filter,
+                          OfActionList& actions) {
+    SplitFlow split = split_flow(text);
+    Header h;
+    FlowFilter f;
+    if (FlowError err = parse_match(split.match, Mode::Filter, ports, h, f.match)) return err;
+    if (!split.has_actions) return error("missing actions", "");
+    f.table = h.table;
+    f.priority = h.priority.value_or(kDefaultPriority);
+    f.cookie = h.cookie.value_or(0);
+    f.cookie_mask = h.cookie_mask;
+    // goto_table is checked against the table given, or table 0 when none is.
+    ActionContext ctx{h.table.value_or(0), &f.match};
+    if (FlowError err = parse_actions(split.actions, ports, actions, ctx)) return err;
+    filter = std::move(f);
     return {};
 }
 

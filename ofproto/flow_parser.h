@@ -1,6 +1,7 @@
 // Parser for the supported subset of ovs-ofctl flow syntax (docs/flow-syntax.md).
 //
-//  parse_flow:   an add-flow line: [table=N] [priority=N] [cookie=N] match... actions=...
+//  parse_flow:   an add-flow line: [table=N] [priority=N] [cookie=N] [idle_timeout=N]
+//                [hard_timeout=N] match... actions=...
 //  parse_filter: a del-flows / dump-flows selector: [table=N] [priority=N]
 //                [cookie=V/MASK] match..., no actions; "" selects everything.
 //
@@ -19,5 +20,8 @@ namespace vswitch::ofp {
 
 FlowError parse_flow(std::string_view text, const PortDirectory& ports, FlowSpec& out);
 FlowError parse_filter(std::string_view text, const PortDirectory& ports, FlowFilter& out);
+// mod-flows: a filter (as del-flows) plus actions=... to give the selected rules.
+FlowError parse_mod_flows(std::string_view text, const PortDirectory& ports, FlowFilter& filter,
+                          OfActionList& actions);
 
 }  // namespace vswitch::ofp

@@ -19,6 +19,8 @@ struct FlowSpec {
     uint8_t table = 0;
     uint16_t priority = kDefaultPriority;
     uint64_t cookie = 0;
+    uint16_t idle_timeout = 0;   // seconds without a packet before removal; 0 = never
+    uint16_t hard_timeout = 0;   // seconds after adding before removal; 0 = never
     Match match;
     OfActionList actions;   // empty = drop
 

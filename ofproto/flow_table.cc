@@ -29,6 +29,8 @@ std::unique_ptr<FlowTables> FlowTables::with_added(const std::vector<RulePtr>& a
 std::unique_ptr<FlowTables> FlowTables::without(const std::function<bool(const Rule&)>& doomed,
                                                 size_t* n_removed) const {
     auto next = std::make_unique<FlowTables>();
+    next->groups_ = groups_;
+    next->ports_ = ports_;
     size_t removed = 0;
     for (size_t i = 0; i < kNumTables; i++) {
         const RuleList& from = tables_[i];
@@ -40,6 +42,21 @@ std::unique_ptr<FlowTables> FlowTables::without(const std::function<bool(const R
     }
     next->n_rules_ = n_rules_ - removed;
     if (n_removed) *n_removed = removed;
+    return next;
+}
+
+std::unique_ptr<FlowTables> FlowTables::with_modified(
+    const std::function<bool(const Rule&)>& modified, const OfActionList& actions,
+    size_t* n_modified) const {
+    auto next = std::make_unique<FlowTables>(*this);
+    size_t n = 0;
+    for (RuleList& t : next->tables_)
+        for (RulePtr& r : t)
+            if (modified(*r)) {
+                r = std::make_shared<Rule>(*r, actions);
+                n++;
+            }
+    if (n_modified) *n_modified = n;
     return next;
 }
 

@@ -5,6 +5,10 @@
 // below are const) and the old one is freed after an RCU grace period. Rules are shared
 // between snapshots.
 //
+// Besides the rules it holds what translation needs of the rest of the switch: the
+// groups (by id) and the port numbers (output:all, flood, NORMAL), so one snapshot is
+// one consistent view.
+//
 // Each table is a vector of rules sorted by priority, highest first; among equal
 // priorities, older rules first (so lookup is deterministic: the oldest wins). A
 // replaced rule keeps its predecessor's position.
@@ -13,9 +17,11 @@
 #include <array>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
+#include "ofproto/group.h"
 #include "ofproto/rule.h"
 
 namespace vswitch::ofp {
@@ -26,6 +32,28 @@ public:
 
     const RuleList& table(uint8_t id) const { return tables_[id]; }
     size_t n_rules() const { return n_rules_; }
+
+    // A copy with every rule `modified` selects replaced by Rule(old, actions) (mod-flows:
+    // same counters and age); *n_modified = how many.
+    std::unique_ptr<FlowTables> with_modified(const std::function<bool(const Rule&)>& modified,
+                                              const OfActionList& actions,
+                                              size_t* n_modified) const;
+
+    // Groups and ports. The setters are for a copy under construction only (never
+    // called on a published snapshot).
+    const GroupSpec* group(uint32_t id) const {
+        auto it = groups_.find(id);
+        return it == groups_.end() ? nullptr : it->second.get();
+    }
+    const std::map<uint32_t, std::shared_ptr<const GroupSpec>>& groups() const { return groups_; }
+    const std::vector<uint32_t>& ports() const { return ports_; }
+    std::unique_ptr<FlowTables> copy() const { return std::make_unique<FlowTables>(*this); }
+    void set_group(GroupSpec g) {
+        uint32_t id = g.id;
+        groups_[id] = std::make_shared<const GroupSpec>(std::move(g));
+    }
+    bool erase_group(uint32_t id) { return groups_.erase(id) > 0; }
+    void set_ports(std::vector<uint32_t> sorted) { ports_ = std::move(sorted); }
 
     // A copy with `added` installed in order. A rule with the same table, priority and
     // match as an existing one (or an earlier one in `added`) replaces it.
@@ -45,6 +73,8 @@ public:
 private:
     std::array<RuleList, kNumTables> tables_;
     size_t n_rules_ = 0;
+    std::map<uint32_t, std::shared_ptr<const GroupSpec>> groups_;
+    std::vector<uint32_t> ports_;   // ascending
 };
 
 }  // namespace vswitch::ofp

@@ -20,6 +20,30 @@ void Match::set_field(Field f, const FlowKey& value, const FlowKey& mask) {
     }
 }
 
+bool Match::merge_field(Field f, const FlowKey& value, const FlowKey& mask) {
+    const uint8_t* v = field_bytes(value, f);
+    const uint8_t* m = field_bytes(mask, f);
+    uint8_t* dv = field_bytes(value_, f);
+    uint8_t* dm = field_bytes(mask_, f);
+    for (size_t i = 0; i < field_info(f).size; i++)
+        if ((v[i] & m[i] & dm[i]) != (dv[i] & m[i])) return false;
+    for (size_t i = 0; i < field_info(f).size; i++) {
+        dm[i] |= m[i];
+        dv[i] |= v[i] & m[i];
+    }
+    return true;
+}
+
+void Match::set_metadata(uint64_t value, uint64_t mask) {
+    pmask_.metadata = mask;
+    pvalue_.metadata = value & mask;
+}
+
+void Match::set_reg(unsigned i, uint32_t value, uint32_t mask) {
+    pmask_.regs[i] = mask;
+    pvalue_.regs[i] = value & mask;
+}
+
 void Match::set_pipeline(const PipelineKey& value, const PipelineKey& mask) {
     pmask_ = mask;
     for (size_t i = 0; i < PipelineKey::kWords; i++)

@@ -1,8 +1,8 @@
 // Match: what one OpenFlow rule matches, as value/mask pairs over
 //  - the packet key (FlowKey): the only part a datapath megaflow can see, and
 //  - the pipeline key (PipelineKey): registers and metadata that actions set while a
-//    packet walks the tables. Nothing writes it yet (it is all-zero in translation and
-//    no syntax reaches it); it is here so the pipeline issue adds fields, not a model.
+//    packet walks the tables (load, move, set_field, write_metadata). It starts all-zero
+//    for every packet and never reaches a datapath mask.
 //
 // Invariant: value == value & mask, everywhere. So two matches accept the same packets
 // iff they are byte-equal, and a match is one memcmp away from a duplicate check.
@@ -39,8 +39,14 @@ public:
 
     // Replaces field f with (value & mask, mask), taking f's bytes from the given keys.
     void set_field(Field f, const FlowKey& value, const FlowKey& mask);
+    // ORs (value & mask, mask) into field f, for syntaxes that set parts of one field
+    // (dl_vlan and dl_vlan_pcp). False, and nothing changed, if the two parts disagree
+    // on a bit both of them fix.
+    bool merge_field(Field f, const FlowKey& value, const FlowKey& mask);
     // Replaces the whole pipeline part.
     void set_pipeline(const PipelineKey& value, const PipelineKey& mask);
+    void set_metadata(uint64_t value, uint64_t mask);
+    void set_reg(unsigned i, uint32_t value, uint32_t mask);
 
     bool has(Field f) const { return field_any(mask_, f); }
     bool exact(Field f) const { return field_all(mask_, f); }

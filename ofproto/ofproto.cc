@@ -2,14 +2,23 @@
 // and the datapath's upcalls. See ofproto.h for the threading contract.
 #include "ofproto/ofproto.h"
 
+#include <arpa/inet.h>
+#include <rte_lcore.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 
+#include "ofproto/field_syntax.h"
 #include "ofproto/flow_format.h"
 #include "ofproto/flow_parser.h"
 #include "ofproto/flow_table.h"
+#include "ofproto/group.h"
+#include "ofproto/mac_learning.h"
 #include "ofproto/translate.h"
+#include "ofproto/value_syntax.h"
+#include "switch/flow_key_format.h"
 
 namespace vswitch {
 
@@ -17,11 +26,43 @@ using ofp::FlowTables;
 using ofp::Rule;
 using ofp::RulePtr;
 
+namespace {
+
+// A PMD thread: an EAL lcore other than the main one. Revalidation runs on the main
+// lcore and on TBB workers (not EAL threads).
+bool on_pmd_thread() {
+    unsigned id = rte_lcore_id();
+    return id != LCORE_ID_ANY && id != rte_get_main_lcore();
+}
+
+template <class F>
+void for_each_action(const ofp::OfActionList& acts, F&& f) {
+    for (const ofp::OfAction& a : acts) f(a);
+}
+
+bool uses_group(const Rule& r, uint32_t id) {
+    for (const ofp::OfAction& a : r.actions())
+        if (auto* g = std::get_if<ofp::GroupAction>(&a); g && g->id == id) return true;
+    return false;
+}
+
+bool uses_meter(const Rule& r, uint32_t id) {
+    for (const ofp::OfAction& a : r.actions())
+        if (auto* m = std::get_if<ofp::MeterAction>(&a); m && m->id == id) return true;
+    return false;
+}
+
+}  // namespace
+
 struct Ofproto::Impl {
     const PortDirectory& ports;
     std::function<void()> rcu_synchronize;
     std::atomic<const FlowTables*> tables;
     std::atomic<uint64_t> version{0};
+    ofp::TableStats stats;
+    ofp::MacLearning ml;
+    std::map<uint32_t, ofp::MeterSpec> meters;
+    std::atomic<int> no_learning{0};
 
     Impl(const PortDirectory& p, std::function<void()> sync)
         : ports(p), rcu_synchronize(std::move(sync)), tables(new FlowTables) {}
@@ -46,7 +87,27 @@ struct Ofproto::Impl {
         });
         return out;
     }
+
+    // Groups and meters named by actions must exist.
+    FlowError check_refs(const ofp::OfActionList& acts, const FlowTables& t) const {
+        for (const ofp::OfAction& a : acts) {
+            if (auto* g = std::get_if<ofp::GroupAction>(&a); g && !t.group(g->id))
+                return {"group " + std::to_string(g->id) + " does not exist",
+                        "group:" + std::to_string(g->id)};
+            if (auto* m = std::get_if<ofp::MeterAction>(&a); m && !meters.count(m->id))
+                return {"meter " + std::to_string(m->id) + " does not exist",
+                        "meter:" + std::to_string(m->id)};
+        }
+        return {};
+    }
 };
+
+Ofproto::NoLearningScope::NoLearningScope(Ofproto& o) : o_(o) {
+    o_.impl_->no_learning.fetch_add(1, std::memory_order_acq_rel);
+}
+Ofproto::NoLearningScope::~NoLearningScope() {
+    o_.impl_->no_learning.fetch_sub(1, std::memory_order_acq_rel);
+}
 
 Ofproto::Ofproto(const PortDirectory& ports, std::function<void()> rcu_synchronize)
     : impl_(std::make_unique<Impl>(ports, std::move(rcu_synchronize))) {}
@@ -54,7 +115,9 @@ Ofproto::Ofproto(const PortDirectory& ports, std::function<void()> rcu_synchroni
 Ofproto::~Ofproto() = default;
 
 bool Ofproto::translate(const FlowKey& key, Translation& out) const {
-    ofp::translate_key(impl_->current(), key, out);
+    bool may_learn = impl_->no_learning.load(std::memory_order_acquire) == 0 || on_pmd_thread();
+    ofp::XlateEnv env{impl_->current(), &impl_->ml, &impl_->stats, may_learn};
+    ofp::translate_key(env, key, out);
     return true;
 }
 
@@ -65,7 +128,9 @@ FlowError Ofproto::add_flows(const std::vector<std::string>& flows) {
     auto now = Rule::Clock::now();
     for (size_t i = 0; i < flows.size(); i++) {
         ofp::FlowSpec spec;
-        if (FlowError err = ofp::parse_flow(flows[i], impl_->ports, spec)) {
+        FlowError err = ofp::parse_flow(flows[i], impl_->ports, spec);
+        if (!err) err = impl_->check_refs(spec.actions, impl_->current());
+        if (err) {
             if (flows.size() > 1) err.message = "flow " + std::to_string(i + 1) + ": " + err.message;
             return err;
         }
@@ -73,6 +138,32 @@ FlowError Ofproto::add_flows(const std::vector<std::string>& flows) {
     }
     if (rules.empty()) return {};
     impl_->publish(impl_->current().with_added(rules));
+    return {};
+}
+
+FlowError Ofproto::mod_flows(std::string_view text, bool strict, size_t* n_modified) {
+    if (n_modified) *n_modified = 0;
+    ofp::FlowFilter filter;
+    ofp::OfActionList actions;
+    if (FlowError err = ofp::parse_mod_flows(text, impl_->ports, filter, actions)) return err;
+    if (FlowError err = impl_->check_refs(actions, impl_->current())) return err;
+    // goto_table must go forward from every selected rule's table.
+    for (const ofp::OfAction& a : actions)
+        if (auto* g = std::get_if<ofp::GotoTableAction>(&a))
+            for (const RulePtr& r : impl_->select(filter, strict))
+                if (g->table <= r->table())
+                    return {"goto_table: table " + std::to_string(g->table) +
+                                " is not after the table " + std::to_string(r->table()) +
+                                " of a selected flow",
+                            "goto_table:" + std::to_string(g->table)};
+    size_t n = 0;
+    auto next = impl_->current().with_modified(
+        [&](const Rule& r) {
+            return filter.selects(r.table(), r.priority(), r.cookie(), r.match(), strict);
+        },
+        actions, &n);
+    if (n) impl_->publish(std::move(next));
+    if (n_modified) *n_modified = n;
     return {};
 }
 
@@ -105,13 +196,218 @@ FlowError Ofproto::dump_flows(std::string_view filter_text, std::vector<FlowDump
         d.duration_s = seconds(now - r->created());
         d.n_packets = r->n_packets();
         d.n_bytes = r->n_bytes();
-        d.idle_age_s = seconds(now - r->last_used().value_or(r->created()));
+        d.idle_age_s = seconds(now - std::max(r->last_used().value_or(r->created()), r->created()));
         d.match = ofp::format_match(r->match(), impl_->ports);
         d.actions = ofp::format_actions(r->actions(), impl_->ports);
+        d.idle_timeout = r->spec().idle_timeout;
+        d.hard_timeout = r->spec().hard_timeout;
         out.push_back(std::move(d));
     }
     return {};
 }
+
+void Ofproto::dump_tables(std::vector<TableDump>& out) const {
+    out.clear();
+    const FlowTables& t = impl_->current();
+    for (unsigned i = 0; i < ofp::kNumTables; i++) {
+        TableDump d{i, t.table(static_cast<uint8_t>(i)).size(),
+                    impl_->stats.lookups[i]->packets.load(std::memory_order_relaxed),
+                    impl_->stats.matches[i]->packets.load(std::memory_order_relaxed)};
+        if (i == 0 || d.active || d.lookups) out.push_back(d);
+    }
+}
+
+// ---------------------------------------------------------------- groups
+
+FlowError Ofproto::add_group(std::string_view text, bool modify) {
+    ofp::GroupSpec g;
+    if (FlowError err = ofp::parse_group(text, impl_->ports, g)) return err;
+    const FlowTables& cur = impl_->current();
+    bool exists = cur.group(g.id) != nullptr;
+    if (!modify && exists)
+        return {"group " + std::to_string(g.id) + " already exists (use mod-group)",
+                "group_id=" + std::to_string(g.id)};
+    if (modify && !exists)
+        return {"group " + std::to_string(g.id) + " does not exist",
+                "group_id=" + std::to_string(g.id)};
+    auto next = cur.copy();
+    next->set_group(std::move(g));
+    impl_->publish(std::move(next));
+    return {};
+}
+
+FlowError Ofproto::del_groups(std::string_view text, size_t* n_deleted, size_t* n_flows) {
+    std::optional<uint32_t> id;
+    if (FlowError err = ofp::parse_group_id(text, id)) return err;
+    const FlowTables& cur = impl_->current();
+    std::vector<uint32_t> doomed;
+    for (const auto& [gid, g] : cur.groups())
+        if (!id || gid == *id) doomed.push_back(gid);
+    if (n_deleted) *n_deleted = doomed.size();
+    if (n_flows) *n_flows = 0;
+    if (doomed.empty()) return {};
+    size_t nf = 0;
+    auto next = cur.without(
+        [&](const Rule& r) {
+            for (uint32_t g : doomed)
+                if (uses_group(r, g)) return true;
+            return false;
+        },
+        &nf);
+    for (uint32_t g : doomed) next->erase_group(g);
+    impl_->publish(std::move(next));
+    if (n_flows) *n_flows = nf;
+    return {};
+}
+
+FlowError Ofproto::dump_groups(std::string_view text, std::vector<GroupDump>& out) const {
+    std::optional<uint32_t> id;
+    if (FlowError err = ofp::parse_group_id(text, id)) return err;
+    out.clear();
+    const FlowTables& cur = impl_->current();
+    for (const auto& [gid, g] : cur.groups()) {
+        if (id && gid != *id) continue;
+        uint64_t n = 0;
+        cur.for_each([&](const RulePtr& r) { n += uses_group(*r, gid); });
+        out.push_back({gid, ofp::format_group(*g, impl_->ports), n});
+    }
+    return {};
+}
+
+// ---------------------------------------------------------------- meters
+
+FlowError Ofproto::add_meter(std::string_view text, bool modify, ofp::MeterSpec& out) {
+    ofp::MeterSpec m;
+    if (FlowError err = ofp::parse_meter(text, m)) return err;
+    bool exists = impl_->meters.count(m.id) > 0;
+    if (!modify && exists)
+        return {"meter " + std::to_string(m.id) + " already exists (use mod-meter)",
+                "meter=" + std::to_string(m.id)};
+    if (modify && !exists)
+        return {"meter " + std::to_string(m.id) + " does not exist", "meter=" + std::to_string(m.id)};
+    impl_->meters[m.id] = m;
+    out = m;
+    return {};
+}
+
+FlowError Ofproto::del_meters(std::string_view text, std::vector<uint32_t>& deleted,
+                              size_t* n_flows) {
+    std::optional<uint32_t> id;
+    deleted.clear();
+    if (n_flows) *n_flows = 0;
+    if (FlowError err = ofp::parse_meter_id(text, id)) return err;
+    for (const auto& [mid, m] : impl_->meters)
+        if (!id || mid == *id) deleted.push_back(mid);
+    if (deleted.empty()) return {};
+    size_t nf = 0;
+    auto next = impl_->current().without(
+        [&](const Rule& r) {
+            for (uint32_t m : deleted)
+                if (uses_meter(r, m)) return true;
+            return false;
+        },
+        &nf);
+    for (uint32_t m : deleted) impl_->meters.erase(m);
+    if (nf) impl_->publish(std::move(next));
+    if (n_flows) *n_flows = nf;
+    return {};
+}
+
+FlowError Ofproto::find_meters(std::string_view text, std::vector<ofp::MeterSpec>& out) const {
+    std::optional<uint32_t> id;
+    if (FlowError err = ofp::parse_meter_id(text, id)) return err;
+    out.clear();
+    for (const auto& [mid, m] : impl_->meters)
+        if (!id || mid == *id) out.push_back(m);
+    return {};
+}
+
+std::string Ofproto::format_meter(const ofp::MeterSpec& m) const { return ofp::format_meter(m); }
+
+// ---------------------------------------------------------------- ports, timeouts
+
+void Ofproto::set_ports(std::vector<uint32_t> ports) {
+    std::sort(ports.begin(), ports.end());
+    ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+    if (ports == impl_->current().ports()) return;
+    auto next = impl_->current().copy();
+    next->set_ports(std::move(ports));
+    impl_->publish(std::move(next));
+}
+
+size_t Ofproto::expire(std::chrono::steady_clock::time_point now) {
+    bool any = false;
+    impl_->current().for_each([&](const RulePtr& r) { any = any || r->expired(now); });
+    if (!any) return 0;
+    size_t n = 0;
+    auto next = impl_->current().without([&](const Rule& r) { return r.expired(now); }, &n);
+    if (n) impl_->publish(std::move(next));
+    return n;
+}
+
+// ---------------------------------------------------------------- trace
+
+namespace {
+
+class Tracer final : public ofp::XlateObserver {
+public:
+    Tracer(const PortDirectory& ports, std::vector<std::string>& lines) : ports_(ports), lines_(lines) {}
+
+    void table_lookup(uint8_t, int depth) override { depth_ = depth; }
+    void rule_examined(uint8_t table, const Rule& r, bool matched) override {
+        if (!matched) return;
+        std::string m = ofp::format_match(r.match(), ports_);
+        line(depth_, "table " + std::to_string(table) + ": priority=" + std::to_string(r.priority()) +
+                         (m.empty() ? "" : "," + m) + ", cookie=" + ofp::format_hex(r.cookie()) +
+                         " actions=" + ofp::format_actions(r.actions(), ports_));
+    }
+    void table_miss(uint8_t table) override {
+        line(depth_, "table " + std::to_string(table) + ": no match (table miss: drop)");
+    }
+    void action(const ofp::OfAction& a, int depth) override {
+        line(depth + 1, ofp::format_action(a, ports_));
+    }
+    void note(const std::string& text, int depth) override { line(depth + 1, "-> " + text); }
+
+private:
+    void line(int depth, const std::string& s) {
+        lines_.push_back(std::string(4 * static_cast<size_t>(depth), ' ') + s);
+    }
+    const PortDirectory& ports_;
+    std::vector<std::string>& lines_;
+    int depth_ = 0;
+};
+
+}  // namespace
+
+FlowError Ofproto::trace(std::string_view packet, std::vector<std::string>& lines) const {
+    ofp::FlowFilter f;
+    if (FlowError err = ofp::parse_filter(packet, impl_->ports, f)) return err;
+    if (f.table || f.cookie_mask)
+        return {"a packet has no table or cookie", std::string(packet)};
+    FlowKey key = f.match.value();
+    uint16_t type = ntohs(key.dl_type);
+    if ((type == ofp::kEthTypeIp || type == ofp::kEthTypeIpv6) && !f.match.has(ofp::Field::NwTtl))
+        key.nw_ttl = 64;
+    ofp::PipelineKey initial = f.match.pipeline_value();
+    lines.clear();
+    auto name = [this](uint32_t no) { return impl_->ports.port_name(no); };
+    lines.push_back("Packet: " + ofp::format_match(f.match, impl_->ports));
+    lines.push_back("");
+    Translation t;
+    Tracer tracer(impl_->ports, lines);
+    ofp::XlateEnv env{impl_->current(), &impl_->ml, nullptr, false, &initial};
+    ofp::translate_key(env, key, t, &tracer);
+    lines.push_back("");
+    FlowKey masked;
+    flow_key_apply_mask(masked, key, t.mask);
+    lines.push_back("Megaflow: " + format_masked_key(masked, t.mask, name));
+    lines.push_back("Datapath actions: " + dp_actions_to_string(t.actions, name));
+    return {};
+}
+
+ofp::MacLearning& Ofproto::mac_learning() { return impl_->ml; }
+const ofp::MacLearning& Ofproto::mac_learning() const { return impl_->ml; }
 
 uint64_t Ofproto::version() const { return impl_->version.load(std::memory_order_acquire); }
 
@@ -121,6 +417,18 @@ std::vector<std::string> Ofproto::serialize() const {
     std::vector<std::string> out;
     impl_->current().for_each(
         [&](const RulePtr& r) { out.push_back(ofp::format_flow(r->spec(), impl_->ports)); });
+    return out;
+}
+
+std::vector<std::string> Ofproto::serialize_groups() const {
+    std::vector<std::string> out;
+    for (const auto& [id, g] : impl_->current().groups()) out.push_back(ofp::format_group(*g, impl_->ports));
+    return out;
+}
+
+std::vector<std::string> Ofproto::serialize_meters() const {
+    std::vector<std::string> out;
+    for (const auto& [id, m] : impl_->meters) out.push_back(ofp::format_meter(m));
     return out;
 }
 

@@ -1,16 +1,20 @@
-// ofproto: the OpenFlow-style pipeline. It owns the flow tables, parses and prints the
-// ovs-ofctl flow syntax, and answers the datapath's upcalls (FlowTranslator) by running
-// a packet key through the tables into datapath actions plus a megaflow mask.
+// ofproto: the OpenFlow-style pipeline. It owns the flow tables, groups, meters (their
+// configuration; the datapath runs them) and NORMAL's MAC learning table, parses and
+// prints the ovs-ofctl syntax, and answers the datapath's upcalls (FlowTranslator) by
+// running a packet key through the tables into datapath actions plus a megaflow mask.
 //
 // Threading:
-//  - Control-thread methods (add/del/dump, version) are called from one thread only.
+//  - Control-thread methods (add/mod/del/dump, groups, meters, expire, trace, version)
+//    are called from one thread only.
 //  - translate() is called concurrently by PMD threads. It reads an immutable snapshot
-//    of the tables published through an atomic pointer; after publishing a new snapshot
-//    the control side calls the injected rcu_synchronize() and only then frees the old.
+//    (rules, groups, ports) published through an atomic pointer; after publishing a new
+//    snapshot the control side calls the injected rcu_synchronize() and only then frees
+//    the old.
 //  - Rules are shared between snapshots (shared_ptr) so their counters and creation
 //    time survive unrelated changes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +26,11 @@
 #include "switch/upcall.h"
 
 namespace vswitch {
+
+namespace ofp {
+class MacLearning;
+struct MeterSpec;
+}
 
 // Port names <-> datapath/OpenFlow port numbers; implemented by switchd's wiring.
 class PortDirectory {
@@ -48,6 +57,21 @@ struct FlowDump {
     double idle_age_s;
     std::string match;    // canonical form, names for ports
     std::string actions;  // canonical form
+    uint32_t idle_timeout = 0;
+    uint32_t hard_timeout = 0;
+};
+
+struct TableDump {
+    uint32_t table;
+    uint64_t active;    // rules
+    uint64_t lookups;   // packets looked up in the table
+    uint64_t matches;   // of which matched a rule
+};
+
+struct GroupDump {
+    uint32_t id;
+    std::string text;   // canonical add-group form
+    uint64_t n_flows;   // rules whose actions name the group
 };
 
 class Ofproto final : public FlowTranslator {
@@ -55,21 +79,70 @@ public:
     Ofproto(const PortDirectory& ports, std::function<void()> rcu_synchronize);
     ~Ofproto() override;
 
-    // FlowTranslator (PMD threads).
+    // FlowTranslator (PMD threads; the control thread while revalidating).
     bool translate(const FlowKey& key, Translation& out) const override;
+
+    // While one of these lives (the control thread holds it around Datapath::
+    // revalidate()), translate() learns MAC addresses only on PMD threads (EAL worker
+    // lcores): revalidation replays old keys, on the control thread and TBB workers,
+    // and must not learn from them (normal.h).
+    class NoLearningScope {
+    public:
+        explicit NoLearningScope(Ofproto& o);
+        ~NoLearningScope();
+        NoLearningScope(const NoLearningScope&) = delete;
+        NoLearningScope& operator=(const NoLearningScope&) = delete;
+
+    private:
+        Ofproto& o_;
+    };
 
     // Control thread. All-or-nothing: on error nothing changed.
     FlowError add_flows(const std::vector<std::string>& flows);
+    // mod-flows: the selected rules get the given actions, keeping counters and age.
+    FlowError mod_flows(std::string_view text, bool strict, size_t* n_modified);
     FlowError del_flows(std::string_view match, bool strict, size_t* n_deleted);
     FlowError dump_flows(std::string_view filter, std::vector<FlowDump>& out) const;
+    void dump_tables(std::vector<TableDump>& out) const;
+
+    // Groups: add (modify = replace an existing one, else it must not exist), delete
+    // ("" = all; rules using a deleted group are deleted too), dump.
+    FlowError add_group(std::string_view text, bool modify);
+    FlowError del_groups(std::string_view text, size_t* n_deleted, size_t* n_flows_deleted);
+    FlowError dump_groups(std::string_view text, std::vector<GroupDump>& out) const;
+
+    // Meters: configuration only (the caller programs the datapath). add replaces an
+    // existing one when modify. del returns the deleted ids (rules using them go too).
+    FlowError add_meter(std::string_view text, bool modify, ofp::MeterSpec& out);
+    FlowError del_meters(std::string_view text, std::vector<uint32_t>& deleted,
+                         size_t* n_flows_deleted);
+    FlowError find_meters(std::string_view text, std::vector<ofp::MeterSpec>& out) const;
+    std::string format_meter(const ofp::MeterSpec& m) const;
+
+    // The ports output:all, flood and NORMAL may use (the switch's ports).
+    void set_ports(std::vector<uint32_t> ports);
+
+    // Removes rules whose idle_timeout or hard_timeout passed; returns how many.
+    size_t expire(std::chrono::steady_clock::time_point now);
+
+    // Runs a packet described in match syntax (fields not given are zero; an IP packet
+    // without nw_ttl gets 64; reg/metadata set the pipeline's initial state) through the
+    // pipeline without learning or counting. Lines: see docs/trace.md.
+    FlowError trace(std::string_view packet, std::vector<std::string>& lines) const;
+
+    ofp::MacLearning& mac_learning();
+    const ofp::MacLearning& mac_learning() const;
 
     // Bumped by every change that can alter translation; the datapath revalidates its
     // megaflows when it moves.
     uint64_t version() const;
     size_t n_rules() const;
 
-    // Canonical add-flow lines of every rule (the persistent store replays them).
+    // Canonical text of every rule / group / meter (the persistent store replays them:
+    // meters, then groups, then flows).
     std::vector<std::string> serialize() const;
+    std::vector<std::string> serialize_groups() const;
+    std::vector<std::string> serialize_meters() const;
 
 private:
     struct Impl;

@@ -7,6 +7,10 @@
 // and byte deltas into them. A rule replaced or deleted while megaflows still point at
 // it just absorbs their last credits and dies with the last reference, which is the
 // OpenFlow behaviour: replacing a flow resets its counters.
+//
+// mod-flows is different: it keeps counters and age. The modified rule is a new Rule
+// (new actions) sharing the old one's RuleCounters, so credits still in flight to the
+// old rule count for the new one too.
 #pragma once
 
 #include <atomic>
@@ -20,12 +24,21 @@
 
 namespace vswitch::ofp {
 
+struct RuleCounters {
+    // Relaxed atomics: written by the control thread only, but dumps may run elsewhere.
+    std::atomic<uint64_t> n_packets{0};
+    std::atomic<uint64_t> n_bytes{0};
+    std::atomic<int64_t> last_used{0};   // steady_clock ticks since epoch; 0 = never
+};
+
 class Rule final : public StatsSink {
 public:
     using Clock = std::chrono::steady_clock;
 
     explicit Rule(FlowSpec spec, Clock::time_point created = Clock::now())
-        : spec_(std::move(spec)), created_(created) {}
+        : spec_(std::move(spec)), created_(created), ctr_(std::make_shared<RuleCounters>()) {}
+    // mod-flows: same counters and creation time as `old`, new actions.
+    Rule(const Rule& old, OfActionList actions);
 
     const FlowSpec& spec() const { return spec_; }
     uint8_t table() const { return spec_.table; }
@@ -39,18 +52,18 @@ public:
     // packets stamps "now", so the idle age is as fresh as the revalidator's cadence.
     void credit(uint64_t packets, uint64_t bytes, uint64_t last_used_tsc) override;
 
-    uint64_t n_packets() const { return n_packets_.load(std::memory_order_relaxed); }
-    uint64_t n_bytes() const { return n_bytes_.load(std::memory_order_relaxed); }
+    uint64_t n_packets() const { return ctr_->n_packets.load(std::memory_order_relaxed); }
+    uint64_t n_bytes() const { return ctr_->n_bytes.load(std::memory_order_relaxed); }
     // Time of the last credit with packets; nullopt if never hit.
     std::optional<Clock::time_point> last_used() const;
+
+    // Timeouts (idle_timeout / hard_timeout): has the rule expired at `now`?
+    bool expired(Clock::time_point now) const;
 
 private:
     const FlowSpec spec_;
     const Clock::time_point created_;
-    // Relaxed atomics: written by the control thread only, but dumps may run elsewhere.
-    std::atomic<uint64_t> n_packets_{0};
-    std::atomic<uint64_t> n_bytes_{0};
-    std::atomic<Clock::rep> last_used_{0};   // Clock::duration ticks since epoch; 0 = never
+    const std::shared_ptr<RuleCounters> ctr_;
 };
 
 using RulePtr = std::shared_ptr<Rule>;

@@ -1,40 +1,91 @@
 #include "ofproto/translate.h"
 
+#include <arpa/inet.h>
+
+#include "ofproto/field_syntax.h"
+#include "ofproto/normal.h"
+
 namespace vswitch::ofp {
 namespace {
 
 // Coarse fields first: they are the ones most rules (and most megaflows) already pin,
 // so choosing them keeps megaflows wide.
 constexpr Field kMismatchOrder[] = {
-    Field::InPort, Field::DlType, Field::VlanTci, Field::DlSrc, Field::DlDst,
-    Field::NwProto, Field::NwSrc, Field::NwDst, Field::TpSrc, Field::TpDst,
+    Field::InPort,  Field::TunId,   Field::TunSrc,  Field::TunDst, Field::DlType, Field::VlanTci,
+    Field::DlSrc,   Field::DlDst,   Field::NwProto, Field::NwSrc,  Field::NwDst,  Field::Ipv6Src,
+    Field::Ipv6Dst, Field::NwTos,   Field::NwTtl,   Field::TpSrc,  Field::TpDst,
 };
 static_assert(std::size(kMismatchOrder) == kFieldCount);
 
+// Packet fields that actions can change, in commit order (VLAN first: the datapath
+// pushes and pops tags before rewriting addresses, which does not matter for the
+// result, but keeps the emitted lists in one stable order).
+constexpr Field kCommitOrder[] = {
+    Field::VlanTci, Field::DlSrc, Field::DlDst, Field::NwSrc,
+    Field::NwDst,   Field::NwTos, Field::TpSrc, Field::TpDst,
+};
+
+bool field_equal(const FlowKey& a, const FlowKey& b, Field f) {
+    return std::memcmp(field_bytes(a, f), field_bytes(b, f), field_info(f).size) == 0;
+}
+
+void copy_field(FlowKey& dst, const FlowKey& src, Field f) {
+    std::memcpy(field_bytes(dst, f), field_bytes(src, f), field_info(f).size);
+}
+
+// The mutable part of the walk that a group bucket runs on a copy of.
+struct State {
+    FlowKey w;           // working key
+    PipelineKey pk;
+    FieldSet w_const;    // fields of w not taken from the packet
+    int w_dec;           // dec_ttl's applied to w
+};
+
 class Xlate {
 public:
-    Xlate(const FlowTables& tables, const FlowKey& key, Translation& out, XlateObserver* obs)
-        : tables_(tables), key_(key), out_(out), obs_(obs) {
-        pkey_.clear();
+    Xlate(const XlateEnv& env, const FlowKey& key, Translation& out, XlateObserver* obs)
+        : env_(env), tables_(env.tables), out_(out), obs_(obs) {
+        st_.w = key;
+        c_ = key;
+        if (env.initial) st_.pk = *env.initial;
+        else st_.pk.clear();
+        st_.w_const = 0;
+        st_.w_dec = 0;
     }
 
     void run() {
-        // The pipeline issue turns this into a loop over goto_table / resubmit targets.
-        if (const RulePtr* rule = lookup(0)) {
-            out_.rules.push_back(*rule);
-            execute((*rule)->actions());
+        do_table(0);
+        if (aborted_) {
+            out_.actions.clear();
         }
     }
 
 private:
-    // Highest-priority rule of table `id` matching the key, or null; accounts the
-    // mask of everything it examined.
+    // ---------------------------------------------------------------- tables
+
+    void do_table(uint8_t id) {
+        for (;;) {
+            current_table_ = id;
+            if (obs_) obs_->table_lookup(id, depth_);
+            if (env_.stats) out_.rules.push_back(env_.stats->lookups[id]);
+            const RulePtr* rule = lookup(id);
+            if (!rule) return;
+            if (env_.stats) out_.rules.push_back(env_.stats->matches[id]);
+            out_.rules.push_back(*rule);
+            std::optional<uint8_t> next = execute((*rule)->actions());
+            if (!next || stopped_ || aborted_) return;
+            id = *next;
+        }
+    }
+
+    // Highest-priority rule of table `id` matching the working key, or null; accounts
+    // the mask of everything it examined.
     const RulePtr* lookup(uint8_t id) {
         const FlowTables::RuleList& rules = tables_.table(id);
         size_t hit = 0;
-        while (hit < rules.size() && !rules[hit]->match().matches(key_, pkey_)) hit++;
+        while (hit < rules.size() && !rules[hit]->match().matches(st_.w, st_.pk)) hit++;
         // The winner first, so failing rules can reuse the fields it pins.
-        if (hit < rules.size()) flow_key_or(out_.mask, rules[hit]->match().mask());
+        if (hit < rules.size()) read_match(rules[hit]->match());
         for (size_t i = 0; i < hit; i++) account_failure(rules[i]->match());
         if (obs_) {
             for (size_t i = 0; i < hit; i++) obs_->rule_examined(id, *rules[i], false);
@@ -44,28 +95,51 @@ private:
         return hit < rules.size() ? &rules[hit] : nullptr;
     }
 
+    bool is_const(Field f) const { return st_.w_const & field_bit(f); }
+
+    // ORs the bits of `bits` in field f into the mask, unless actions wrote f.
+    void read_bits(Field f, const FlowKey& bits) {
+        if (is_const(f)) return;
+        const uint8_t* src = field_bytes(bits, f);
+        uint8_t* dst = field_bytes(out_.mask, f);
+        for (size_t i = 0; i < field_info(f).size; i++) dst[i] |= src[i];
+    }
+    void read_field(Field f) {
+        if (is_const(f)) return;
+        std::memset(field_bytes(out_.mask, f), 0xff, field_info(f).size);
+    }
+
+    void read_match(const Match& m) {
+        for (size_t i = 0; i < kFieldCount; i++) {
+            Field f = static_cast<Field>(i);
+            if (m.has(f)) read_bits(f, m.mask());
+        }
+    }
+
     void account_failure(const Match& m) {
-        if (!m.pipeline_matches(pkey_)) return;
+        if (!m.pipeline_matches(st_.pk)) return;
         const Field* chosen = nullptr;
         for (const Field& f : kMismatchOrder) {
-            if (!m.has(f) || m.field_matches(f, key_)) continue;
+            if (!m.has(f) || m.field_matches(f, st_.w)) continue;
             if (covered(m, f)) return;
             if (!chosen) chosen = &f;
         }
         // A failed match always has a mismatching field; be safe rather than wrong.
         if (!chosen) {
-            flow_key_or(out_.mask, m.mask());
+            read_match(m);
             return;
         }
-        unwildcard(m, *chosen);
+        read_bits(*chosen, m.mask());
         for (Field p : kMismatchOrder)
-            if (field_info(*chosen).prereqs & field_bit(p)) unwildcard(m, p);
+            if (field_info(*chosen).prereqs & field_bit(p)) read_bits(p, m.mask());
     }
 
-    // Are f's bits in m, and those of f's prerequisites, already in the mask?
+    // Are f's bits in m, and those of f's prerequisites, already in the mask (or
+    // written by actions, so free)?
     bool covered(const Match& m, Field f) const {
         for (Field g : kMismatchOrder) {
             if (g != f && !(field_info(f).prereqs & field_bit(g))) continue;
+            if (is_const(g)) continue;
             const uint8_t* need = field_bytes(m.mask(), g);
             const uint8_t* have = field_bytes(out_.mask, g);
             for (size_t i = 0; i < field_info(g).size; i++)
@@ -74,44 +148,352 @@ private:
         return true;
     }
 
-    void unwildcard(const Match& m, Field f) {
-        const uint8_t* src = field_bytes(m.mask(), f);
-        uint8_t* dst = field_bytes(out_.mask, f);
-        for (size_t i = 0; i < field_info(f).size; i++) dst[i] |= src[i];
+    // ---------------------------------------------------------------- state
+
+    // Reads dl_type (and nw_proto when p needs it) and says whether the working key
+    // satisfies p.
+    bool check(Prereq p) {
+        if (p == Prereq::None) return true;
+        read_field(Field::DlType);
+        bool needs_proto = p == Prereq::L4 || p == Prereq::Tcp || p == Prereq::Udp ||
+                           p == Prereq::Sctp || p == Prereq::Icmp || p == Prereq::Icmp6;
+        if (needs_proto) {
+            // nw_proto only means something for IP; reading it for others is harmless.
+            read_field(Field::NwProto);
+        }
+        return key_satisfies(p, st_.w);
     }
 
-    void execute(const OfActionList& acts) {
-        bool reads_in_port = false;
-        for (const OfAction& a : acts) {
+    // Reads the CFI bit: is the working packet tagged?
+    bool tagged() {
+        if (!is_const(Field::VlanTci)) out_.mask.vlan_tci |= htons(kVlanCfi);
+        return st_.w.vlan_tci & htons(kVlanCfi);
+    }
+
+    // Writes `mask` bits of field f. A packet field not yet written is read first where
+    // the write does not cover it (its other bits stay the packet's).
+    void write(Mf f, u128 value, u128 mask) {
+        const MfInfo& info = mf_info(f);
+        if (info.packet && !is_const(info.field)) {
+            FlowKey written;
+            written.clear();
+            mf_unwildcard(f, mask, written);
+            const uint8_t* wb = field_bytes(written, info.field);
+            uint8_t* mb = field_bytes(out_.mask, info.field);
+            for (size_t i = 0; i < field_info(info.field).size; i++) mb[i] |= static_cast<uint8_t>(~wb[i]);
+        }
+        mf_set(f, value, mask, st_.w, st_.pk);
+        if (info.packet) st_.w_const |= field_bit(info.field);
+    }
+
+    u128 read(const Subfield& s) {
+        const MfInfo& info = mf_info(s.field);
+        if (info.packet && !is_const(info.field)) mf_unwildcard(s.field, s.mask(), out_.mask);
+        return (mf_get(s.field, st_.w, st_.pk) >> s.ofs) & mf_all_bits(s.n_bits);
+    }
+
+    void set_tci(uint16_t host_tci) {
+        st_.w.vlan_tci = htons(host_tci);
+        st_.w_const |= field_bit(Field::VlanTci);
+    }
+
+    // Emits what turns the committed packet into the working one.
+    void commit() {
+        for (Field f : kCommitOrder) {
+            bool wc = st_.w_const & field_bit(f), cc = c_const_ & field_bit(f);
+            if (!wc && !cc) continue;   // both are the packet's own value
+            if (wc && cc && field_equal(st_.w, c_, f)) continue;
+            if (!wc) read_field(f);     // restoring the packet's value: it is now an input
+            if (f == Field::VlanTci) {
+                bool c_tagged = c_.vlan_tci & htons(kVlanCfi);
+                if (!cc) out_.mask.vlan_tci |= htons(kVlanCfi);
+                if (c_tagged) emit(DpActionType::PopVlan);
+                if (st_.w.vlan_tci & htons(kVlanCfi)) {
+                    DpAction a{};
+                    a.type = DpActionType::PushVlan;
+                    a.arg.u16 = ntohs(st_.w.vlan_tci);
+                    out_.actions.push_back(a);
+                }
+            } else {
+                emit_set(f);
+            }
+            copy_field(c_, st_.w, f);
+            if (wc) c_const_ |= field_bit(f);
+            else c_const_ &= ~field_bit(f);
+        }
+        for (; c_dec_ < st_.w_dec; c_dec_++) emit(DpActionType::DecTtl);
+    }
+
+    void emit(DpActionType t) {
+        DpAction a{};
+        a.type = t;
+        out_.actions.push_back(a);
+    }
+
+    void emit_set(Field f) {
+        DpAction a{};
+        switch (f) {
+        case Field::DlSrc:
+            a.type = DpActionType::SetEthSrc;
+            std::memcpy(a.arg.mac, st_.w.dl_src, 6);
+            break;
+        case Field::DlDst:
+            a.type = DpActionType::SetEthDst;
+            std::memcpy(a.arg.mac, st_.w.dl_dst, 6);
+            break;
+        case Field::NwSrc:
+            a.type = DpActionType::SetIpv4Src;
+            a.arg.u32 = st_.w.nw_src;
+            break;
+        case Field::NwDst:
+            a.type = DpActionType::SetIpv4Dst;
+            a.arg.u32 = st_.w.nw_dst;
+            break;
+        case Field::NwTos:
+            a.type = DpActionType::SetIpTos;
+            a.arg.u32 = st_.w.nw_tos;
+            break;
+        case Field::TpSrc:
+            a.type = DpActionType::SetTpSrc;
+            a.arg.u16 = st_.w.tp_src;
+            break;
+        case Field::TpDst:
+            a.type = DpActionType::SetTpDst;
+            a.arg.u16 = st_.w.tp_dst;
+            break;
+        default:
+            return;
+        }
+        out_.actions.push_back(a);
+    }
+
+    uint32_t in_port() {
+        read_field(Field::InPort);
+        return st_.w.in_port;
+    }
+
+    void output(uint32_t port) {
+        commit();
+        if (port != in_port()) out_.actions.push_back(DpAction::output(port));
+    }
+
+    void flood() {
+        commit();
+        uint32_t in = in_port();
+        for (uint32_t p : tables_.ports())
+            if (p != in) out_.actions.push_back(DpAction::output(p));
+    }
+
+    void say(const std::string& s) {
+        if (obs_) obs_->note(s, depth_);
+    }
+
+    void abort(const std::string& why) {
+        aborted_ = true;
+        say(why + ": the packet is dropped");
+    }
+
+    // ---------------------------------------------------------------- actions
+
+    // Runs one action list; returns the goto_table target, if any.
+    std::optional<uint8_t> execute(const OfActionList& acts) {
+        std::optional<uint8_t> next;
+        for (const OfAction& act : acts) {
+            if (stopped_ || aborted_) break;
+            if (obs_) obs_->action(act, depth_);
             std::visit(Overloaded{
-                           [&](const OutputAction& o) {
-                               reads_in_port = true;
-                               if (o.port != key_.in_port)
-                                   out_.actions.push_back(DpAction::output(o.port));
-                           },
+                           [&](const OutputAction& o) { output(o.port); },
                            [&](const InPortAction&) {
-                               reads_in_port = true;
-                               out_.actions.push_back(DpAction::output(key_.in_port));
+                               commit();
+                               out_.actions.push_back(DpAction::output(in_port()));
+                           },
+                           [&](const FloodAction&) { flood(); },
+                           [&](const NormalAction&) { normal(); },
+                           [&](const ResubmitAction& r) { resubmit(r); },
+                           [&](const GotoTableAction& g) { next = g.table; },
+                           [&](const SetFieldAction& s) { set_field(s); },
+                           [&](const LoadAction& l) {
+                               if (!check(mf_info(l.dst.field).prereq)) return;
+                               write(l.dst.field, l.value << l.dst.ofs, l.dst.mask());
+                           },
+                           [&](const MoveAction& m) {
+                               if (!check(mf_info(m.dst.field).prereq)) return;
+                               u128 v = read(m.src);
+                               write(m.dst.field, v << m.dst.ofs, m.dst.mask());
+                           },
+                           [&](const ModVlanAction& v) { mod_vlan(v); },
+                           [&](const PushVlanAction&) {
+                               if (tagged()) {
+                                   abort("push_vlan on a tagged packet (double tagging is not supported)");
+                                   return;
+                               }
+                               set_tci(kVlanCfi);
+                           },
+                           [&](const PopVlanAction&) {
+                               if (tagged()) set_tci(0);
+                           },
+                           [&](const DecTtlAction&) { dec_ttl(); },
+                           [&](const WriteMetadataAction& w) {
+                               st_.pk.metadata = (st_.pk.metadata & ~w.mask) | (w.value & w.mask);
+                           },
+                           [&](const NoteAction&) {},
+                           [&](const GroupAction& g) { group(g.id); },
+                           [&](const MeterAction& m) {
+                               DpAction a{};
+                               a.type = DpActionType::Meter;
+                               a.port = m.id;
+                               a.arg.u32 = m.id;
+                               out_.actions.push_back(a);
                            },
                        },
-                       a);
+                       act);
         }
-        if (reads_in_port) out_.mask.in_port = ~uint32_t{0};
+        return next;
     }
 
+    void set_field(const SetFieldAction& s) {
+        Prereq p = mf_info(s.field).prereq;
+        if (s.spelling == SetSpelling::ModTpSrc || s.spelling == SetSpelling::ModTpDst) p = Prereq::L4;
+        if (!check(p)) return;
+        if (s.field == Mf::VlanVid || s.field == Mf::VlanPcp) {
+            // OpenFlow 1.2+ set_field on the tag: nothing to set on an untagged packet.
+            if (!tagged()) return;
+        }
+        write(s.field, s.value, s.mask);
+    }
+
+    void mod_vlan(const ModVlanAction& v) {
+        if (!tagged()) set_tci(kVlanCfi);
+        if (v.pcp) write(Mf::VlanPcp, v.value, 0x7);
+        else write(Mf::VlanVid, v.value, 0xfff);
+    }
+
+    void dec_ttl() {
+        if (!check(Prereq::IpAny)) return;
+        read_field(Field::NwTtl);
+        if (st_.w.nw_ttl <= 1) {
+            say("dec_ttl: TTL " + std::to_string(st_.w.nw_ttl) + " expires: the packet is dropped");
+            stopped_ = true;
+            return;
+        }
+        st_.w.nw_ttl--;
+        st_.w_dec++;
+    }
+
+    void resubmit(const ResubmitAction& r) {
+        if (depth_ >= kMaxResubmitDepth) {
+            abort("resubmit depth limit (" + std::to_string(kMaxResubmitDepth) + ") exceeded, a loop");
+            return;
+        }
+        if (++n_resubmits_ > kMaxResubmits) {
+            abort("more than " + std::to_string(kMaxResubmits) + " resubmits");
+            return;
+        }
+        uint8_t table = r.table.value_or(current_table_);
+        uint32_t saved_port = st_.w.in_port;
+        bool saved_const = is_const(Field::InPort);
+        if (r.port) {
+            st_.w.in_port = *r.port;
+            st_.w_const |= field_bit(Field::InPort);
+        }
+        uint8_t saved_table = current_table_;
+        depth_++;
+        current_table_ = table;
+        do_table(table);
+        current_table_ = saved_table;
+        depth_--;
+        if (r.port) {
+            st_.w.in_port = saved_port;
+            if (!saved_const) st_.w_const &= ~field_bit(Field::InPort);
+        }
+    }
+
+    void group(uint32_t id) {
+        const GroupSpec* g = tables_.group(id);
+        if (!g) {
+            say("group " + std::to_string(id) + " does not exist");
+            return;
+        }
+        if (depth_ >= kMaxResubmitDepth) {
+            abort("group nesting limit (" + std::to_string(kMaxResubmitDepth) + ") exceeded, a loop");
+            return;
+        }
+        auto run_bucket = [&](size_t i) {
+            State saved = st_;
+            bool saved_stop = stopped_;
+            depth_++;
+            say("group " + std::to_string(id) + ": bucket " + std::to_string(i));
+            execute(g->buckets[i].actions);
+            depth_--;
+            st_ = saved;
+            stopped_ = saved_stop;
+        };
+        switch (g->type) {
+        case GroupType::All:
+            for (size_t i = 0; i < g->buckets.size() && !aborted_; i++) run_bucket(i);
+            break;
+        case GroupType::Indirect:
+            if (!g->buckets.empty()) run_bucket(0);
+            break;
+        case GroupType::Select: {
+            for (Field f : {Field::DlSrc, Field::DlDst, Field::DlType, Field::NwSrc, Field::NwDst,
+                            Field::NwProto, Field::TpSrc, Field::TpDst})
+                read_field(f);
+            uint64_t total = 0;
+            for (const Bucket& b : g->buckets) total += b.weight;
+            if (total == 0) {
+                say("group " + std::to_string(id) + ": no live bucket");
+                return;
+            }
+            uint64_t pick = select_hash(st_.w) % total;
+            size_t i = 0;
+            for (; i < g->buckets.size(); i++) {
+                if (pick < g->buckets[i].weight) break;
+                pick -= g->buckets[i].weight;
+            }
+            run_bucket(i);
+            break;
+        }
+        }
+    }
+
+    void normal() {
+        commit();
+        if (!env_.mac_learning) {
+            say("NORMAL: no MAC learning table, dropped");
+            return;
+        }
+        NormalVerdict v = xlate_normal(*env_.mac_learning, tables_.ports(), st_.w, out_, env_.may_learn);
+        say(std::string("NORMAL: ") + to_string(v));
+    }
+
+    const XlateEnv& env_;
     const FlowTables& tables_;
-    const FlowKey& key_;
-    PipelineKey pkey_;   // registers/metadata; all zero until the pipeline issue
     Translation& out_;
     XlateObserver* obs_;
+    State st_;
+    FlowKey c_;              // committed packet (what the datapath packet is now)
+    FieldSet c_const_ = 0;
+    int c_dec_ = 0;
+    int depth_ = 0;
+    int n_resubmits_ = 0;
+    uint8_t current_table_ = 0;
+    bool stopped_ = false;   // dec_ttl expiry: nothing more for this packet
+    bool aborted_ = false;   // loop: the whole translation is a drop
 };
 
 }  // namespace
 
-void translate_key(const FlowTables& tables, const FlowKey& key, Translation& out,
+void translate_key(const XlateEnv& env, const FlowKey& key, Translation& out,
                    XlateObserver* observer) {
     out.reset();
-    Xlate(tables, key, out, observer).run();
+    Xlate(env, key, out, observer).run();
+}
+
+void translate_key(const FlowTables& tables, const FlowKey& key, Translation& out,
+                   XlateObserver* observer) {
+    XlateEnv env{tables};
+    translate_key(env, key, out, observer);
 }
 
 }  // namespace vswitch::ofp

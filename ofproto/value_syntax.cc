@@ -1,6 +1,9 @@
 #include "ofproto/value_syntax.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
+#include <cstring>
 #include <cstdio>
 
 namespace vswitch::ofp {
@@ -119,6 +122,54 @@ std::string parse_ipv4_masked(std::string_view s, uint32_t& value, uint32_t& mas
     if (!ok || len > 32) return "invalid prefix length " + quoted(m) + " (must be 0-32)";
     mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
     return "";
+}
+
+std::string parse_ipv6_masked(std::string_view s, uint8_t value[16], uint8_t mask[16]) {
+    size_t slash = s.find('/');
+    std::string addr(s.substr(0, slash));
+    if (addr.size() >= INET6_ADDRSTRLEN || inet_pton(AF_INET6, addr.c_str(), value) != 1)
+        return "invalid IPv6 address " + quoted(s.substr(0, slash));
+    std::memset(mask, 0xff, 16);
+    if (slash == std::string_view::npos) return "";
+    std::string m(s.substr(slash + 1));
+    if (m.find(':') != std::string::npos) {
+        if (m.size() >= INET6_ADDRSTRLEN || inet_pton(AF_INET6, m.c_str(), mask) != 1)
+            return "invalid mask: invalid IPv6 address " + quoted(m);
+    } else {
+        unsigned len = 0;
+        bool ok = !m.empty() && m.size() <= 3;
+        for (char c : m) {
+            ok = ok && c >= '0' && c <= '9';
+            len = len * 10 + (c - '0');
+        }
+        if (!ok || len > 128) return "invalid prefix length " + quoted(m) + " (must be 0-128)";
+        for (unsigned i = 0; i < 16; i++) {
+            unsigned bits = len > 8 * i ? len - 8 * i : 0;
+            mask[i] = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff00 >> bits);
+        }
+    }
+    for (int i = 0; i < 16; i++) value[i] &= mask[i];
+    return "";
+}
+
+std::string format_ipv6_masked(const uint8_t value[16], const uint8_t mask[16]) {
+    char b[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, value, b, sizeof b);
+    std::string s = b;
+    // Prefix iff ones then zeros.
+    unsigned len = 0;
+    bool prefix = true, zeros = false;
+    for (int i = 0; i < 16; i++)
+        for (int bit = 7; bit >= 0; bit--) {
+            bool one = mask[i] >> bit & 1;
+            if (one && zeros) prefix = false;
+            if (one) len++;
+            else zeros = true;
+        }
+    if (len == 128) return s;
+    if (prefix) return s + "/" + std::to_string(len);
+    inet_ntop(AF_INET6, mask, b, sizeof b);
+    return s + "/" + b;
 }
 
 std::string format_mac(const uint8_t m[6]) {

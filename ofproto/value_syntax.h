@@ -28,11 +28,16 @@ std::string parse_mac_masked(std::string_view s, uint8_t value[6], uint8_t mask[
 // "a.b.c.d[/N | /a.b.c.d]", host order out.
 std::string parse_ipv4_masked(std::string_view s, uint32_t& value, uint32_t& mask);
 
+// "IPV6[/N | /IPV6]" (inet_pton syntax), network order out.
+std::string parse_ipv6_masked(std::string_view s, uint8_t value[16], uint8_t mask[16]);
+
 // Formatting counterparts.
 std::string format_mac(const uint8_t mac[6]);
 std::string format_ipv4(uint32_t host_order);
 // "a.b.c.d", "a.b.c.d/N" for a CIDR mask, "a.b.c.d/m.m.m.m" otherwise.
 std::string format_ipv4_masked(uint32_t value, uint32_t mask);
 std::string format_hex(uint64_t v, int min_digits = 1);   // "0x..."
+// inet_ntop form, "/N" for a prefix mask, "/MASK" otherwise; nothing when exact.
+std::string format_ipv6_masked(const uint8_t value[16], const uint8_t mask[16]);
 
 }  // namespace vswitch::ofp

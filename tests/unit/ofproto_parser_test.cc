@@ -126,7 +126,8 @@ TEST_CASE("parser: every field, canonical form", "[ofproto][parser]") {
           "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00");
     CHECK(match_of("dl_src=00:11:22:33:44:55/ff:ff:ff:ff:ff:ff,actions=drop") ==
           "dl_src=00:11:22:33:44:55");
-    CHECK(match_of("dl_type=0x86dd,actions=drop") == "dl_type=0x86dd");
+    CHECK(match_of("dl_type=0x86dd,actions=drop") == "ipv6");
+    CHECK(match_of("dl_type=0x88cc,actions=drop") == "dl_type=0x88cc");
     CHECK(match_of("dl_type=2048,actions=drop") == "ip");
     CHECK(match_of("dl_type=0x0806,actions=drop") == "arp");
     CHECK(match_of("dl_vlan=5,actions=drop") == "dl_vlan=5");
@@ -223,7 +224,7 @@ TEST_CASE("parser: errors name the offending token", "[ofproto][parser]") {
         {"ip,tp_src=80,actions=drop", "tp_src=80", "tp_src requires tcp, udp or sctp"},
         {"icmp,tp_src=8,actions=drop", "tp_src=8", "tp_src requires tcp, udp or sctp"},
         {"nw_dst=10.0.0.1,actions=drop", "nw_dst=10.0.0.1", "nw_dst requires ip or arp"},
-        {"dl_type=0x86dd,nw_proto=6,actions=drop", "nw_proto=6", "nw_proto requires ip or arp"},
+        {"dl_type=0x88cc,nw_proto=6,actions=drop", "nw_proto=6", "nw_proto requires ip, ipv6 or arp"},
         {"ip,arp_spa=10.0.0.1,actions=drop", "arp_spa=10.0.0.1", "arp_spa requires arp"},
         {"in_port=1,in_port=2,actions=drop", "in_port=2", "duplicate field 'in_port'"},
         {"ip,dl_type=0x0800,actions=drop", "dl_type=0x0800", "duplicate field 'dl_type'"},
@@ -322,25 +323,54 @@ public:
 
     std::string flow() {
         std::vector<std::string> parts;
-        if (coin()) parts.push_back("table=" + std::to_string(pick(254)));
+        table_ = coin() ? static_cast<int>(pick(254)) : 0;
+        if (table_ || coin()) parts.push_back("table=" + std::to_string(table_));
+        if (coin()) parts.push_back("idle_timeout=" + number(pick(65536)));
+        if (coin()) parts.push_back("hard_timeout=" + number(pick(65536)));
+        for (int r = 0; r < 8; r++)
+            if (pick(6) == 0) parts.push_back("reg" + std::to_string(r) + "=" + u32_masked());
+        if (coin()) parts.push_back("metadata=" + number(rng_()) + (coin() ? "/" + number(rng_()) : ""));
+        if (pick(4) == 0) parts.push_back("tun_id=" + number(rng_()) + (coin() ? "/" + number(rng_()) : ""));
+        if (pick(4) == 0) parts.push_back("tun_src=" + ipv4());
+        if (pick(4) == 0) parts.push_back("tun_dst=" + ipv4());
         if (coin()) parts.push_back("priority=" + number(pick(65536)));
         if (coin()) parts.push_back("cookie=" + number(rng_()));
         if (coin()) parts.push_back("in_port=" + port());
         if (coin()) parts.push_back("dl_src=" + mac());
         if (coin()) parts.push_back("dl_dst=" + mac());
-        switch (pick(3)) {
+        switch (pick(5)) {
         case 0: break;
         case 1: parts.push_back("dl_vlan=" + (coin() ? std::string("0xffff") : number(pick(4096)))); break;
         case 2: parts.push_back("vlan_tci=" + number(pick(65536)) + (coin() ? "/" + number(pick(65536)) : "")); break;
+        case 3: parts.push_back("dl_vlan_pcp=" + number(pick(8))); break;
+        case 4:
+            parts.push_back("dl_vlan=" + number(pick(4096)));
+            parts.push_back("dl_vlan_pcp=" + number(pick(8)));
+            break;
         }
-        int proto = pick(9);
+        int proto = pick(14);
         static const char* const kProto[] = {"", "ip", "tcp", "udp", "sctp", "icmp", "arp",
-                                             "dl_type=0x0800", "dl_type=0x86dd"};
+                                             "dl_type=0x0800", "dl_type=0x86dd", "ipv6",
+                                             "tcp6", "udp6", "icmp6", "dl_type=0x88cc"};
         if (proto) parts.push_back(kProto[proto]);
         bool ip_or_arp = proto >= 1 && proto <= 7;
-        bool l4 = proto >= 2 && proto <= 4;
+        bool l4 = (proto >= 2 && proto <= 4) || proto == 10 || proto == 11;
         bool arp = proto == 6;
         bool bare_ip = proto == 1 || proto == 7;
+        bool v6 = proto >= 8 && proto <= 12;
+        bool ip4 = ip_or_arp && !arp;
+        ip4_ = ip4 && proto != 5;
+        if (v6) {
+            if (coin()) parts.push_back("ipv6_src=" + ipv6());
+            if (coin()) parts.push_back("ipv6_dst=" + ipv6());
+        }
+        if ((ip4 || v6) && coin()) parts.push_back("nw_tos=" + number(4 * pick(64)));
+        if ((ip4 || v6) && coin()) parts.push_back("nw_ttl=" + number(pick(256)));
+        if (proto == 5 || proto == 12) {
+            const char* pre = proto == 5 ? "icmp_" : "icmpv6_";
+            if (coin()) parts.push_back(std::string(pre) + "type=" + number(pick(256)));
+            if (coin()) parts.push_back(std::string(pre) + "code=" + number(pick(256)));
+        }
         if (ip_or_arp) {
             const char* src = arp && coin() ? "arp_spa=" : "nw_src=";
             const char* dst = arp && coin() ? "arp_tpa=" : "nw_dst=";
@@ -415,19 +445,79 @@ private:
         }
         return s;
     }
+    std::string u32_masked() {
+        std::string s = number(pick(1ull << 32));
+        if (coin()) s += "/" + number(pick(1ull << 32));
+        return s;
+    }
+    std::string ipv6() {
+        static const char* const kAddrs[] = {"::", "::1", "2001:db8::1", "fe80::1:2:3:4",
+                                             "2001:db8:0:0:1:0:0:1", "ff02::1"};
+        std::string s = kAddrs[pick(6)];
+        switch (pick(3)) {
+        case 0: break;
+        case 1: s += "/" + std::to_string(pick(129)); break;
+        case 2: s += "/ffff:0:ffff::"; break;
+        }
+        return s;
+    }
+    std::string action() {
+        switch (pick(24)) {
+        case 0: return "output:" + port();
+        case 1: return port();
+        case 2: return coin() ? "in_port" : "IN_PORT";
+        case 3: return coin() ? "ALL" : "flood";
+        case 4: return coin() ? "NORMAL" : "output:normal";
+        case 5: return "resubmit(," + std::to_string(pick(254)) + ")";
+        case 6: return "resubmit:" + port();
+        case 7: return "resubmit(" + port() + "," + std::to_string(pick(254)) + ")";
+        case 8: return "mod_dl_src:" + mac_exact();
+        case 9: return "mod_dl_dst:" + mac_exact();
+        case 10: return "mod_vlan_vid:" + number(pick(4096));
+        case 11: return "mod_vlan_pcp:" + number(pick(8));
+        case 12: return coin() ? "push_vlan:0x8100" : (coin() ? "pop_vlan" : "strip_vlan");
+        case 13: return "dec_ttl";
+        case 14: return "note:" + std::string(coin() ? "01.02.ab" : "c0ffee");
+        case 15: return "group:" + number(pick(1000));
+        case 16: return "load:" + number(pick(16)) + "->NXM_NX_REG" + std::to_string(pick(8)) + "[0..3]";
+        case 17: return "load:" + number(rng_() >> 16) + "->NXM_OF_ETH_DST[]";
+        case 18: return "move:NXM_NX_REG" + std::to_string(pick(8)) + "[]->NXM_NX_REG" + std::to_string(pick(8)) + "[]";
+        case 19: return "move:NXM_OF_ETH_SRC[0..31]->reg" + std::to_string(pick(8));
+        case 20: return "set_field:" + number(pick(1ull << 32)) + "->reg" + std::to_string(pick(8));
+        case 21: return "set_field:" + mac_exact() + "->eth_dst";
+        case 22: return ip4_ ? "set_field:" + quad() + "->ip_dst" : "mod_nw_src:" + quad();
+        case 23: return ip4_ ? "mod_nw_tos:" + number(4 * pick(64)) : "mod_tp_dst:" + number(pick(65536));
+        }
+        return "drop";
+    }
     std::string actions() {
-        static const char* const kActs[] = {"output:vm1", "vm2", "3", "output:42", "in_port",
-                                            "IN_PORT", "output:in_port"};
         switch (pick(4)) {
         case 0: return coin() ? "drop" : "";
         default: {
             std::string s;
+            if (pick(4) == 0) s += "meter:" + number(1 + pick(100)) + sep();
             int n = 1 + pick(4);
-            for (int i = 0; i < n; i++) s += (i ? sep() : "") + std::string(kActs[pick(7)]);
+            for (int i = 0; i < n; i++) s += (i ? sep() : "") + action();
+            if (pick(4) == 0) s += sep() + "write_metadata:" + number(rng_()) + (coin() ? "/" + number(rng_()) : "");
+            if (table_ < 253 && pick(3) == 0)
+                s += sep() + "goto_table:" + std::to_string(table_ + 1 + pick(253 - table_));
             return s;
         }
         }
     }
+    std::string quad() {
+        return std::to_string(pick(256)) + "." + std::to_string(pick(256)) + "." +
+               std::to_string(pick(256)) + "." + std::to_string(pick(256));
+    }
+    std::string mac_exact() {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", unsigned(pick(256)),
+                      unsigned(pick(256)), unsigned(pick(256)), unsigned(pick(256)),
+                      unsigned(pick(256)), unsigned(pick(256)));
+        return buf;
+    }
+    int table_ = 0;
+    bool ip4_ = false;
 
     std::mt19937_64 rng_;
 };
