@@ -191,6 +191,97 @@ ParseStatus build_dump_flows(const Parsed& p, api::Request& req, Options&, std::
     return ParseStatus::kOk;
 }
 
+ParseStatus build_mod_flows(const Parsed& p, api::Request& req, Options&, std::string& err,
+                            std::istream&) {
+    std::string flow = trim(p.pos[0]);
+    if (flow.empty()) {
+        err = "mod-flows: empty flow";
+        return ParseStatus::kUsageError;
+    }
+    auto* m = req.mutable_mod_flows();
+    m->set_flow(flow);
+    m->set_strict(p.strict);
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_dump_tables(const Parsed&, api::Request& req, Options&, std::string&,
+                              std::istream&) {
+    req.mutable_dump_tables();
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_trace(const Parsed& p, api::Request& req, Options&, std::string& err,
+                        std::istream&) {
+    std::string pkt = trim(p.pos[0]);
+    if (pkt.empty()) {
+        err = "trace: empty packet description";
+        return ParseStatus::kUsageError;
+    }
+    req.mutable_trace()->set_packet(pkt);
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_fdb_show(const Parsed& p, api::Request& req, Options&, std::string&,
+                           std::istream&) {
+    auto* f = req.mutable_fdb_show();
+    if (!p.pos.empty()) f->set_port(p.pos[0]);
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_add_group(const Parsed& p, api::Request& req, Options& opts, std::string& err,
+                            std::istream&) {
+    std::string g = trim(p.pos[0]);
+    if (g.empty()) {
+        err = opts.command + ": empty group";
+        return ParseStatus::kUsageError;
+    }
+    auto* a = req.mutable_add_group();
+    a->set_group(g);
+    a->set_modify(opts.command == "mod-group");
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_del_groups(const Parsed& p, api::Request& req, Options&, std::string&,
+                             std::istream&) {
+    auto* d = req.mutable_del_groups();
+    if (!p.pos.empty()) d->set_group(trim(p.pos[0]));
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_dump_groups(const Parsed& p, api::Request& req, Options&, std::string&,
+                              std::istream&) {
+    auto* d = req.mutable_dump_groups();
+    if (!p.pos.empty()) d->set_group(trim(p.pos[0]));
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_add_meter(const Parsed& p, api::Request& req, Options& opts, std::string& err,
+                            std::istream&) {
+    std::string m = trim(p.pos[0]);
+    if (m.empty()) {
+        err = opts.command + ": empty meter";
+        return ParseStatus::kUsageError;
+    }
+    auto* a = req.mutable_add_meter();
+    a->set_meter(m);
+    a->set_modify(opts.command == "mod-meter");
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_del_meters(const Parsed& p, api::Request& req, Options&, std::string&,
+                             std::istream&) {
+    auto* d = req.mutable_del_meters();
+    if (!p.pos.empty()) d->set_meter(trim(p.pos[0]));
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_dump_meters(const Parsed& p, api::Request& req, Options&, std::string&,
+                              std::istream&) {
+    auto* d = req.mutable_dump_meters();
+    if (!p.pos.empty()) d->set_meter(trim(p.pos[0]));
+    return ParseStatus::kOk;
+}
+
 ParseStatus build_dump_dpflows(const Parsed&, api::Request& req, Options&, std::string&,
                                std::istream&) {
     req.mutable_dump_dpflows();
@@ -240,7 +331,27 @@ const std::vector<Command>& table() {
         {{"add-flows", "FILE", "add flows from FILE", "Flows"}, 1, 1, build_add_flows},
         {{"del-flows", "[--strict] [MATCH]", "delete matching flows", "Flows"}, 0, 1,
          build_del_flows},
+        {{"mod-flows", "[--strict] FLOW", "change actions of matching flows", "Flows"}, 1, 1,
+         build_mod_flows},
         {{"dump-flows", "[FILTER]", "print flows", "Flows"}, 0, 1, build_dump_flows},
+        {{"dump-tables", "", "per-table rules, lookups, matches", "Flows"}, 0, 0,
+         build_dump_tables},
+        {{"trace", "PACKET", "show a packet's walk through the tables", "Flows"}, 1, 1,
+         build_trace},
+        {{"add-group", "GROUP", "add a group", "Groups and meters"}, 1, 1, build_add_group},
+        {{"mod-group", "GROUP", "replace a group", "Groups and meters"}, 1, 1, build_add_group},
+        {{"del-groups", "[group_id=N]", "delete groups (and flows using them)", "Groups and meters"},
+         0, 1, build_del_groups},
+        {{"dump-groups", "[group_id=N]", "print groups", "Groups and meters"}, 0, 1,
+         build_dump_groups},
+        {{"add-meter", "METER", "add a meter", "Groups and meters"}, 1, 1, build_add_meter},
+        {{"mod-meter", "METER", "replace a meter", "Groups and meters"}, 1, 1, build_add_meter},
+        {{"del-meters", "[meter=N]", "delete meters (and flows using them)", "Groups and meters"},
+         0, 1, build_del_meters},
+        {{"dump-meters", "[meter=N]", "print meters and their counters", "Groups and meters"}, 0,
+         1, build_dump_meters},
+        {{"fdb-show", "[PORT]", "MAC learning table of NORMAL", "Datapath"}, 0, 1,
+         build_fdb_show},
         {{"dump-dpflows", "", "print datapath megaflows", "Datapath"}, 0, 0, build_dump_dpflows},
         {{"pmd-stats", "[--clear]", "PMD packet, cache, cycles", "PMDs"}, 0, 0, build_pmd_stats},
         {{"pmd-rxq-show", "", "rx queues per PMD, tx map", "PMDs"}, 0, 0, build_pmd_rxq_show},
@@ -251,6 +362,9 @@ const std::vector<Command>& table() {
 }
 
 const Command* find_command(std::string_view name) {
+    // ovs-ofctl spells these in the plural; the singular is accepted too.
+    if (name == "del-group") name = "del-groups";
+    if (name == "del-meter") name = "del-meters";
     for (const auto& c : table())
         if (name == c.info.name) return &c;
     return nullptr;
@@ -458,8 +572,8 @@ ParseStatus build_request(const std::vector<std::string>& args, api::Request& re
         return ParseStatus::kUsageError;
     }
     opts.command = cmd->info.name;
-    if (parsed.strict && opts.command != "del-flows") {
-        err = "option --strict is only valid with del-flows";
+    if (parsed.strict && opts.command != "del-flows" && opts.command != "mod-flows") {
+        err = "option --strict is only valid with del-flows and mod-flows";
         return ParseStatus::kUsageError;
     }
     if (parsed.clear && opts.command != "pmd-stats") {
@@ -482,7 +596,10 @@ ParseStatus build_request(const std::vector<std::string>& args, api::Request& re
         err = opts.command + ": unexpected argument '" + parsed.pos[cmd->max_args] + "'";
         // ovs-ofctl habits: an unquoted flow splits at its space before "actions=".
         if (opts.command == "add-flow" || opts.command == "del-flows" ||
-            opts.command == "dump-flows")
+            opts.command == "dump-flows" || opts.command == "mod-flows" ||
+            opts.command == "trace" || opts.command == "add-group" ||
+            opts.command == "mod-group" || opts.command == "add-meter" ||
+            opts.command == "mod-meter")
             err += " (quote the flow: it is one argument)";
         return ParseStatus::kUsageError;
     }

@@ -4,7 +4,8 @@
 //
 // Contract:
 //  - Global options (--socket, --format, --timeout, --help) may appear before or after
-//    the command; command options (--strict for del-flows, --clear for pmd-stats) too.
+//    the command; command options (--strict for del-flows and mod-flows, --clear for
+//    pmd-stats) too.
 //    "--" ends option parsing (for a port name starting with '-').
 //  - Arguments are validated locally so mistakes get a precise message without a round
 //    trip: unknown command or option, wrong argument count, add-port without type= or
@@ -47,7 +48,8 @@ struct CommandInfo {
     const char* name;
     const char* synopsis;   // arguments, e.g. "NAME type=vhost-user|dpdk [KEY=VALUE]..."
     const char* summary;
-    const char* group;      // help section: "Ports", "Flows", "Datapath", "PMDs"
+    const char* group;      // help section: "Ports", "Flows", "Groups and meters",
+                            // "Datapath", "PMDs"
 };
 
 // Every command, in help order.

@@ -103,6 +103,16 @@ Body expected_body(const api::Request& req) {
     case api::Request::kPmdStats: return Body::kPmdStats;
     case api::Request::kPmdRxqShow: return Body::kPmdRxqShow;
     case api::Request::kPmdRebalance: return Body::kPmdRebalance;
+    case api::Request::kModFlows: return Body::kModFlows;
+    case api::Request::kDumpTables: return Body::kDumpTables;
+    case api::Request::kTrace: return Body::kTrace;
+    case api::Request::kFdbShow: return Body::kFdbShow;
+    case api::Request::kAddGroup: return Body::kAddGroup;
+    case api::Request::kDelGroups: return Body::kDelGroups;
+    case api::Request::kDumpGroups: return Body::kDumpGroups;
+    case api::Request::kAddMeter: return Body::kAddMeter;
+    case api::Request::kDelMeters: return Body::kDelMeters;
+    case api::Request::kDumpMeters: return Body::kDumpMeters;
     case api::Request::BODY_NOT_SET: break;
     }
     return Body::BODY_NOT_SET;
@@ -119,11 +129,12 @@ std::string body_name(Body body) {
 std::string format_flow(const api::FlowEntry& f) {
     // ovs-ofctl dump-flows layout. FlowEntry.match never contains the priority.
     double idle = f.idle_age_s() > 0 ? f.idle_age_s() : 0.0;
-    std::string s = strf(" cookie=0x%llx, duration=%.3fs, table=%u, n_packets=%llu, "
-                         "n_bytes=%llu, idle_age=%llu, priority=%u",
+    std::string s = strf(" cookie=0x%llx, duration=%.3fs, table=%u, n_packets=%llu, n_bytes=%llu, ",
                          static_cast<ull>(f.cookie()), f.duration_s(), f.table(),
-                         static_cast<ull>(f.n_packets()), static_cast<ull>(f.n_bytes()),
-                         static_cast<ull>(idle), f.priority());
+                         static_cast<ull>(f.n_packets()), static_cast<ull>(f.n_bytes()));
+    if (f.idle_timeout()) s += strf("idle_timeout=%u, ", f.idle_timeout());
+    if (f.hard_timeout()) s += strf("hard_timeout=%u, ", f.hard_timeout());
+    s += strf("idle_age=%llu, priority=%u", static_cast<ull>(idle), f.priority());
     if (!f.match().empty()) s += "," + f.match();
     s += " actions=" + (f.actions().empty() ? std::string("drop") : f.actions());
     return s + "\n";
@@ -149,6 +160,50 @@ std::string format_dpflow(const api::DpFlow& f) {
 std::string format_dump_dpflows(const api::DumpDpflowsReply& reply) {
     std::string s;
     for (const auto& f : reply.flows()) s += format_dpflow(f);
+    return s;
+}
+
+std::string format_dump_tables(const api::DumpTablesReply& reply) {
+    // ovs-ofctl dump-tables layout.
+    std::string s;
+    for (const auto& t : reply.tables())
+        s += strf("  table %u: active=%llu, lookup=%llu, matched=%llu\n", t.table(),
+                  static_cast<ull>(t.active()), static_cast<ull>(t.lookups()),
+                  static_cast<ull>(t.matches()));
+    return s;
+}
+
+std::string format_trace(const api::TraceReply& reply) {
+    std::string s;
+    for (const auto& l : reply.lines()) s += l + "\n";
+    return s;
+}
+
+std::string format_fdb_show(const api::FdbShowReply& reply) {
+    // ovs-appctl fdb/show layout.
+    std::string s = " port  VLAN  MAC                Age\n";
+    for (const auto& e : reply.entries()) {
+        std::string port = e.port().empty() ? std::to_string(e.port_no()) : e.port();
+        s += strf("%5s  %4u  %s  %3llu\n", port.c_str(), e.vlan(), e.mac().c_str(),
+                  static_cast<ull>(e.age_s() > 0 ? e.age_s() : 0));
+    }
+    return s;
+}
+
+std::string format_dump_groups(const api::DumpGroupsReply& reply) {
+    std::string s;
+    for (const auto& g : reply.groups())
+        s += " " + g.group() + strf(" (flows=%llu)\n", static_cast<ull>(g.n_flows()));
+    return s;
+}
+
+std::string format_dump_meters(const api::DumpMetersReply& reply) {
+    std::string s;
+    for (const auto& m : reply.meters())
+        s += " " + m.meter() +
+             strf(" packets_in=%llu, bytes_in=%llu, packets_dropped=%llu, bytes_dropped=%llu\n",
+                  static_cast<ull>(m.packets_in()), static_cast<ull>(m.bytes_in()),
+                  static_cast<ull>(m.packets_dropped()), static_cast<ull>(m.bytes_dropped()));
     return s;
 }
 
@@ -316,12 +371,22 @@ std::string format_text(const api::Response& resp) {
     case Body::kPmdStats: return format_pmd_stats(resp.pmd_stats());
     case Body::kPmdRxqShow: return format_pmd_rxq_show(resp.pmd_rxq_show());
     case Body::kPmdRebalance: return format_pmd_rebalance(resp.pmd_rebalance());
+    case Body::kDumpTables: return format_dump_tables(resp.dump_tables());
+    case Body::kTrace: return format_trace(resp.trace());
+    case Body::kFdbShow: return format_fdb_show(resp.fdb_show());
+    case Body::kDumpGroups: return format_dump_groups(resp.dump_groups());
+    case Body::kDumpMeters: return format_dump_meters(resp.dump_meters());
     // Changes print nothing on success, like ovs-vsctl/ovs-ofctl; --format json shows
     // their replies (add-port's port number, del-flows' count).
     case Body::kAddPort:
     case Body::kDelPort:
     case Body::kAddFlows:
     case Body::kDelFlows:
+    case Body::kModFlows:
+    case Body::kAddGroup:
+    case Body::kDelGroups:
+    case Body::kAddMeter:
+    case Body::kDelMeters:
     case Body::BODY_NOT_SET:
         break;
     }

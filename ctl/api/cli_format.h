@@ -5,7 +5,7 @@
 // Contract:
 //  - format_text() returns what to print on stdout for a successful Response: "" for
 //    commands that print nothing on success (add-port, del-port, add-flow(s),
-//    del-flows), otherwise newline-terminated lines. Maps are printed sorted by key,
+//    del-flows, mod-flows, add/mod/del-group(s), add/mod/del-meter(s)), otherwise newline-terminated lines. Maps are printed sorted by key,
 //    and drop counters only when non-zero, so output is stable and greppable.
 //  - format_json() prints the reply message (the Response body, e.g. a DumpFlowsReply)
 //    as one JSON object with proto field names and every field present, newline ended.
@@ -41,5 +41,10 @@ std::string format_port_stats(const api::PortStatsReply& reply);
 std::string format_pmd_stats(const api::PmdStatsReply& reply);
 std::string format_pmd_rxq_show(const api::PmdRxqShowReply& reply);
 std::string format_pmd_rebalance(const api::PmdRebalanceReply& reply);
+std::string format_dump_tables(const api::DumpTablesReply& reply);
+std::string format_trace(const api::TraceReply& reply);
+std::string format_fdb_show(const api::FdbShowReply& reply);
+std::string format_dump_groups(const api::DumpGroupsReply& reply);
+std::string format_dump_meters(const api::DumpMetersReply& reply);
 
 }  // namespace vswitch::cli

@@ -2,6 +2,11 @@
 
 #include <cstdio>
 
+#include <chrono>
+
+#include "ofproto/group.h"
+#include "ofproto/mac_learning.h"
+#include "ofproto/value_syntax.h"
 #include "switch/flow_key_format.h"
 
 namespace vswitch {
@@ -23,11 +28,80 @@ std::string Controller::port_name(uint32_t no) const {
     return p ? p->name() : "";
 }
 
-bool Controller::persist(std::string& err) {
+store::StoredState Controller::pipeline_state() const {
     store::StoredState s;
-    for (const auto& p : port_cfgs_) *s.add_ports() = p;
+    for (auto& m : ofp_.serialize_meters()) s.add_meters(m);
+    for (auto& g : ofp_.serialize_groups()) s.add_groups(g);
     for (auto& f : ofp_.serialize()) s.add_flows(f);
+    return s;
+}
+
+bool Controller::persist(std::string& err) {
+    store::StoredState s = pipeline_state();
+    for (const auto& p : port_cfgs_) *s.add_ports() = p;
     return store_.save(s, err);
+}
+
+bool Controller::program_meter(uint32_t id, std::string& err) {
+    std::vector<ofp::MeterSpec> ms;
+    ofp_.find_meters("meter=" + std::to_string(id), ms);
+    if (ms.empty()) return dp_.del_meter(id), true;
+    MeterConfig c;
+    c.unit = ms[0].pktps ? MeterUnit::Pps : MeterUnit::Kbps;
+    c.rate = ms[0].rate;
+    c.burst = ms[0].burst_size;
+    return dp_.set_meter(id, c, err);
+}
+
+void Controller::load_pipeline(const store::StoredState& s) {
+    std::vector<uint32_t> gone;
+    ofp_.del_flows("", false, nullptr);
+    ofp_.del_groups("", nullptr, nullptr);
+    ofp_.del_meters("", gone, nullptr);
+    for (uint32_t id : gone) dp_.del_meter(id);
+    for (const auto& m : s.meters()) {
+        ofp::MeterSpec spec;
+        std::string err;
+        if (FlowError e = ofp_.add_meter(m, false, spec))
+            fprintf(stderr, "switchd: stored meter not restored: %s: %s\n", m.c_str(), e.message.c_str());
+        else if (!program_meter(spec.id, err))
+            fprintf(stderr, "switchd: meter %u not programmed: %s\n", spec.id, err.c_str());
+    }
+    for (const auto& g : s.groups())
+        if (FlowError e = ofp_.add_group(g, false))
+            fprintf(stderr, "switchd: stored group not restored: %s: %s\n", g.c_str(), e.message.c_str());
+    std::vector<std::string> flows(s.flows().begin(), s.flows().end());
+    if (flows.empty()) return;
+    if (FlowError fe = ofp_.add_flows(flows)) {
+        // All or nothing failed (a port is missing?): try one by one so the rest works.
+        for (const auto& f : flows)
+            if (FlowError e = ofp_.add_flows({f}))
+                fprintf(stderr, "switchd: stored flow not restored: %s: %s\n", f.c_str(), e.message.c_str());
+    }
+}
+
+void Controller::sync_ports() {
+    std::vector<uint32_t> nos;
+    for (Port* p : dp_.ports()) nos.push_back(p->port_no());
+    ofp_.set_ports(std::move(nos));
+}
+
+void Controller::revalidate(bool force) {
+    Ofproto::NoLearningScope no_learning(ofp_);
+    // Read before: a change made while revalidating is caught by the next tick.
+    uint64_t v = ofp_.version(), mv = ofp_.mac_learning().version();
+    dp_.revalidate(force);
+    if (force) {
+        seen_version_ = v;
+        seen_ml_version_ = mv;
+    }
+}
+
+void Controller::flow_error(api::Response& resp, const FlowError& fe, const char* field) {
+    auto* e = resp.mutable_error();
+    e->set_message(fe.message);
+    e->set_token(fe.token);
+    e->set_field(field);
 }
 
 void Controller::restore() {
@@ -48,14 +122,10 @@ void Controller::restore() {
         c.set_port_no(no);
         port_cfgs_.push_back(c);
     }
-    std::vector<std::string> flows(s.flows().begin(), s.flows().end());
-    if (FlowError fe = ofp_.add_flows(flows)) {
-        // All or nothing failed (a port is missing?): try one by one so the rest works.
-        for (const auto& f : flows)
-            if (FlowError e = ofp_.add_flows({f}))
-                fprintf(stderr, "switchd: stored flow not restored: %s: %s\n", f.c_str(), e.message.c_str());
-    }
+    sync_ports();
+    load_pipeline(s);
     seen_version_ = ofp_.version();
+    seen_ml_version_ = ofp_.mac_learning().version();
     fprintf(stderr, "switchd: restored %zu ports and %zu flows from %s\n", port_cfgs_.size(),
             ofp_.n_rules(), store_.path().c_str());
 }
@@ -73,6 +143,16 @@ void Controller::handle(const api::Request& req, api::Response& resp) {
     case api::Request::kPmdStats: return pmd_stats(req.pmd_stats(), resp);
     case api::Request::kPmdRxqShow: return pmd_rxq_show(resp);
     case api::Request::kPmdRebalance: return pmd_rebalance(resp);
+    case api::Request::kModFlows: return mod_flows(req.mod_flows(), resp);
+    case api::Request::kDumpTables: return dump_tables(resp);
+    case api::Request::kTrace: return trace(req.trace(), resp);
+    case api::Request::kFdbShow: return fdb_show(req.fdb_show(), resp);
+    case api::Request::kAddGroup: return add_group(req.add_group(), resp);
+    case api::Request::kDelGroups: return del_groups(req.del_groups(), resp);
+    case api::Request::kDumpGroups: return dump_groups(req.dump_groups(), resp);
+    case api::Request::kAddMeter: return add_meter(req.add_meter(), resp);
+    case api::Request::kDelMeters: return del_meters(req.del_meters(), resp);
+    case api::Request::kDumpMeters: return dump_meters(req.dump_meters(), resp);
     case api::Request::BODY_NOT_SET: break;
     }
     resp.mutable_error()->set_message("empty or unknown request (is switchctl newer than switchd?)");
@@ -95,6 +175,8 @@ void Controller::add_port(const api::AddPortRequest& r, api::Response& resp) {
         resp.mutable_error()->set_message("not saved, port not added: " + err);
         return;
     }
+    sync_ports();
+    revalidate(true);
     resp.mutable_add_port()->set_port_no(no);
 }
 
@@ -117,9 +199,11 @@ void Controller::del_port(const api::DelPortRequest& r, api::Response& resp) {
         return;
     }
     dp_.del_port(no, err);
+    sync_ports();
+    ofp_.mac_learning().flush_port(no);
     // Megaflows that output to it now count output_port_gone; re-translating drops them
     // out of the cache so the pipeline decides afresh.
-    dp_.revalidate(true);
+    revalidate(true);
     resp.mutable_del_port();
 }
 
@@ -130,58 +214,50 @@ void Controller::add_flows(const api::AddFlowsRequest& r, api::Response& resp) {
         resp.mutable_error()->set_field("flows");
         return;
     }
-    std::vector<std::string> before = ofp_.serialize();
-    if (FlowError fe = ofp_.add_flows(flows)) {
-        auto* e = resp.mutable_error();
-        e->set_message(fe.message);
-        e->set_token(fe.token);
-        e->set_field("flows");
-        return;
-    }
+    store::StoredState before = pipeline_state();
+    if (FlowError fe = ofp_.add_flows(flows)) return flow_error(resp, fe, "flows");
     std::string err;
     if (!persist(err)) {
-        ofp_.del_flows("", false, nullptr);
-        ofp_.add_flows(before);
+        load_pipeline(before);
         resp.mutable_error()->set_message("not saved, flows not added: " + err);
         return;
     }
-    dp_.revalidate(true);
-    seen_version_ = ofp_.version();
+    revalidate(true);
     resp.mutable_add_flows();
 }
 
 void Controller::del_flows(const api::DelFlowsRequest& r, api::Response& resp) {
-    std::vector<std::string> before = ofp_.serialize();
+    store::StoredState before = pipeline_state();
     size_t n = 0;
-    if (FlowError fe = ofp_.del_flows(r.match(), r.strict(), &n)) {
-        auto* e = resp.mutable_error();
-        e->set_message(fe.message);
-        e->set_token(fe.token);
-        e->set_field("match");
-        return;
-    }
+    if (FlowError fe = ofp_.del_flows(r.match(), r.strict(), &n)) return flow_error(resp, fe, "match");
     std::string err;
     if (!persist(err)) {
-        ofp_.del_flows("", false, nullptr);
-        ofp_.add_flows(before);
+        load_pipeline(before);
         resp.mutable_error()->set_message("not saved, flows not deleted: " + err);
         return;
     }
-    dp_.revalidate(true);
-    seen_version_ = ofp_.version();
+    revalidate(true);
     resp.mutable_del_flows()->set_deleted(static_cast<uint32_t>(n));
 }
 
-void Controller::dump_flows(const api::DumpFlowsRequest& r, api::Response& resp) {
-    dp_.revalidate(false);   // fresh counters
-    std::vector<FlowDump> dumps;
-    if (FlowError fe = ofp_.dump_flows(r.filter(), dumps)) {
-        auto* e = resp.mutable_error();
-        e->set_message(fe.message);
-        e->set_token(fe.token);
-        e->set_field("filter");
+void Controller::mod_flows(const api::ModFlowsRequest& r, api::Response& resp) {
+    store::StoredState before = pipeline_state();
+    size_t n = 0;
+    if (FlowError fe = ofp_.mod_flows(r.flow(), r.strict(), &n)) return flow_error(resp, fe, "flow");
+    std::string err;
+    if (n && !persist(err)) {
+        load_pipeline(before);
+        resp.mutable_error()->set_message("not saved, flows not modified: " + err);
         return;
     }
+    revalidate(true);
+    resp.mutable_mod_flows()->set_modified(static_cast<uint32_t>(n));
+}
+
+void Controller::dump_flows(const api::DumpFlowsRequest& r, api::Response& resp) {
+    revalidate(false);   // fresh counters
+    std::vector<FlowDump> dumps;
+    if (FlowError fe = ofp_.dump_flows(r.filter(), dumps)) return flow_error(resp, fe, "filter");
     auto* out = resp.mutable_dump_flows();
     for (const FlowDump& d : dumps) {
         auto* f = out->add_flows();
@@ -194,6 +270,146 @@ void Controller::dump_flows(const api::DumpFlowsRequest& r, api::Response& resp)
         f->set_idle_age_s(d.idle_age_s);
         f->set_match(d.match);
         f->set_actions(d.actions);
+        f->set_idle_timeout(d.idle_timeout);
+        f->set_hard_timeout(d.hard_timeout);
+    }
+}
+
+void Controller::dump_tables(api::Response& resp) {
+    revalidate(false);   // fresh counters
+    std::vector<TableDump> tables;
+    ofp_.dump_tables(tables);
+    auto* out = resp.mutable_dump_tables();
+    for (const TableDump& t : tables) {
+        auto* e = out->add_tables();
+        e->set_table(t.table);
+        e->set_active(t.active);
+        e->set_lookups(t.lookups);
+        e->set_matches(t.matches);
+    }
+}
+
+void Controller::trace(const api::TraceRequest& r, api::Response& resp) {
+    std::vector<std::string> lines;
+    if (FlowError fe = ofp_.trace(r.packet(), lines)) return flow_error(resp, fe, "packet");
+    auto* out = resp.mutable_trace();
+    for (auto& l : lines) out->add_lines(std::move(l));
+}
+
+void Controller::fdb_show(const api::FdbShowRequest& r, api::Response& resp) {
+    std::optional<uint32_t> port;
+    if (!r.port().empty()) {
+        Port* p = dp_.port_by_name(r.port());
+        if (!p) {
+            resp.mutable_error()->set_message("no port named '" + r.port() + "'");
+            resp.mutable_error()->set_field("port");
+            return;
+        }
+        port = p->port_no();
+    }
+    auto* out = resp.mutable_fdb_show();
+    for (const auto& e : ofp_.mac_learning().dump(port)) {
+        auto* f = out->add_entries();
+        f->set_port(port_name(e.port));
+        f->set_port_no(e.port);
+        f->set_vlan(e.vlan);
+        f->set_mac(ofp::format_mac(e.mac.data()));
+        f->set_age_s(e.age_s);
+    }
+}
+
+void Controller::add_group(const api::AddGroupRequest& r, api::Response& resp) {
+    store::StoredState before = pipeline_state();
+    if (FlowError fe = ofp_.add_group(r.group(), r.modify())) return flow_error(resp, fe, "group");
+    std::string err;
+    if (!persist(err)) {
+        load_pipeline(before);
+        resp.mutable_error()->set_message("not saved, group not changed: " + err);
+        return;
+    }
+    revalidate(true);
+    resp.mutable_add_group();
+}
+
+void Controller::del_groups(const api::DelGroupsRequest& r, api::Response& resp) {
+    store::StoredState before = pipeline_state();
+    size_t n = 0, nf = 0;
+    if (FlowError fe = ofp_.del_groups(r.group(), &n, &nf)) return flow_error(resp, fe, "group");
+    std::string err;
+    if (n && !persist(err)) {
+        load_pipeline(before);
+        resp.mutable_error()->set_message("not saved, groups not deleted: " + err);
+        return;
+    }
+    revalidate(true);
+    auto* out = resp.mutable_del_groups();
+    out->set_deleted(static_cast<uint32_t>(n));
+    out->set_flows_deleted(static_cast<uint32_t>(nf));
+}
+
+void Controller::dump_groups(const api::DumpGroupsRequest& r, api::Response& resp) {
+    std::vector<GroupDump> groups;
+    if (FlowError fe = ofp_.dump_groups(r.group(), groups)) return flow_error(resp, fe, "group");
+    auto* out = resp.mutable_dump_groups();
+    for (const GroupDump& g : groups) {
+        auto* e = out->add_groups();
+        e->set_group_id(g.id);
+        e->set_group(g.text);
+        e->set_n_flows(g.n_flows);
+    }
+}
+
+void Controller::add_meter(const api::AddMeterRequest& r, api::Response& resp) {
+    store::StoredState before = pipeline_state();
+    ofp::MeterSpec m;
+    if (FlowError fe = ofp_.add_meter(r.meter(), r.modify(), m)) return flow_error(resp, fe, "meter");
+    std::string err;
+    if (!program_meter(m.id, err)) {
+        load_pipeline(before);
+        resp.mutable_error()->set_message("meter not added: " + err);
+        resp.mutable_error()->set_field("meter");
+        return;
+    }
+    if (!persist(err)) {
+        load_pipeline(before);
+        resp.mutable_error()->set_message("not saved, meter not changed: " + err);
+        return;
+    }
+    resp.mutable_add_meter();
+}
+
+void Controller::del_meters(const api::DelMetersRequest& r, api::Response& resp) {
+    store::StoredState before = pipeline_state();
+    std::vector<uint32_t> gone;
+    size_t nf = 0;
+    if (FlowError fe = ofp_.del_meters(r.meter(), gone, &nf)) return flow_error(resp, fe, "meter");
+    std::string err;
+    if (!gone.empty() && !persist(err)) {
+        load_pipeline(before);
+        resp.mutable_error()->set_message("not saved, meters not deleted: " + err);
+        return;
+    }
+    revalidate(true);
+    // After revalidation no megaflow names them any more.
+    for (uint32_t id : gone) dp_.del_meter(id);
+    auto* out = resp.mutable_del_meters();
+    out->set_deleted(static_cast<uint32_t>(gone.size()));
+    out->set_flows_deleted(static_cast<uint32_t>(nf));
+}
+
+void Controller::dump_meters(const api::DumpMetersRequest& r, api::Response& resp) {
+    std::vector<ofp::MeterSpec> ms;
+    if (FlowError fe = ofp_.find_meters(r.meter(), ms)) return flow_error(resp, fe, "meter");
+    auto* out = resp.mutable_dump_meters();
+    for (const auto& m : ms) {
+        auto* e = out->add_meters();
+        e->set_meter_id(m.id);
+        e->set_meter(ofp_.format_meter(m));
+        MeterStats st = dp_.meter_stats(m.id);
+        e->set_packets_in(st.packets_in);
+        e->set_bytes_in(st.bytes_in);
+        e->set_packets_dropped(st.packets_dropped);
+        e->set_bytes_dropped(st.bytes_dropped);
     }
 }
 
@@ -223,9 +439,14 @@ void Controller::dump_dpflows(api::Response& resp) {
 }
 
 void Controller::tick() {
-    bool changed = ofp_.version() != seen_version_;
-    seen_version_ = ofp_.version();
-    dp_.revalidate(changed);
+    // Stats first: idle timeouts look at the rules' last-used time the push stamps.
+    revalidate(ofp_.version() != seen_version_ || ofp_.mac_learning().version() != seen_ml_version_);
+    ofp_.mac_learning().age();
+    if (size_t n = ofp_.expire(std::chrono::steady_clock::now())) {
+        std::string err;
+        if (!persist(err)) fprintf(stderr, "switchd: %zu expired flow(s) not saved: %s\n", n, err.c_str());
+        revalidate(true);
+    }
 }
 
 }  // namespace vswitch

@@ -29,7 +29,9 @@ public:
 
     void handle(const api::Request& req, api::Response& resp);
 
-    // Periodic housekeeping (stats push to rules, idle megaflow expiry).
+    // Periodic housekeeping (every 100 ms): stats push to rules, idle megaflow expiry,
+    // flow timeouts, MAC aging, and revalidation when the tables or the MAC table
+    // changed since the last look.
     void tick();
 
 private:
@@ -38,6 +40,16 @@ private:
     void add_flows(const api::AddFlowsRequest& r, api::Response& resp);
     void del_flows(const api::DelFlowsRequest& r, api::Response& resp);
     void dump_flows(const api::DumpFlowsRequest& r, api::Response& resp);
+    void mod_flows(const api::ModFlowsRequest& r, api::Response& resp);
+    void dump_tables(api::Response& resp);
+    void trace(const api::TraceRequest& r, api::Response& resp);
+    void fdb_show(const api::FdbShowRequest& r, api::Response& resp);
+    void add_group(const api::AddGroupRequest& r, api::Response& resp);
+    void del_groups(const api::DelGroupsRequest& r, api::Response& resp);
+    void dump_groups(const api::DumpGroupsRequest& r, api::Response& resp);
+    void add_meter(const api::AddMeterRequest& r, api::Response& resp);
+    void del_meters(const api::DelMetersRequest& r, api::Response& resp);
+    void dump_meters(const api::DumpMetersRequest& r, api::Response& resp);
     void dump_dpflows(api::Response& resp);
     void show(api::Response& resp);
     void port_stats(const api::PortStatsRequest& r, api::Response& resp);
@@ -46,6 +58,18 @@ private:
     void pmd_rebalance(api::Response& resp);
 
     bool persist(std::string& err);
+    // The pipeline part of the stored state (meters, groups, flows).
+    store::StoredState pipeline_state() const;
+    // Replaces meters, groups and flows by those of s (rollback and restore); what does
+    // not apply is logged and skipped.
+    void load_pipeline(const store::StoredState& s);
+    bool program_meter(uint32_t id, std::string& err);
+    // Tells the pipeline which ports exist (output:all, flood, NORMAL).
+    void sync_ports();
+    // Revalidates megaflows (retranslating all if force), without MAC learning, and
+    // records the versions it saw.
+    void revalidate(bool force);
+    void flow_error(api::Response& resp, const FlowError& fe, const char* field);
     void fill_port(const Port& p, api::PortInfo& out) const;
     std::string port_name(uint32_t no) const;
 
@@ -55,6 +79,7 @@ private:
     std::string db_desc_;
     std::vector<api::PortConfig> port_cfgs_;   // desired ports, as acknowledged
     uint64_t seen_version_ = 0;
+    uint64_t seen_ml_version_ = 0;
     // pmd-stats --clear baselines, per PMD.
     std::vector<api::PmdStats> baseline_;
 };

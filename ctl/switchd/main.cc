@@ -205,7 +205,9 @@ int main(int argc, char** argv) {
             });
             boost::asio::steady_timer timer(io);
             std::function<void()> arm = [&] {
-                timer.expires_after(std::chrono::milliseconds(500));
+                // 100 ms: a rule change reaches cached megaflows within that (the
+                // revalidation bound), flow timeouts and MAC aging run at that cadence.
+                timer.expires_after(std::chrono::milliseconds(100));
                 timer.async_wait([&](const boost::system::error_code& ec) {
                     if (ec) return;
                     ctl.tick();

@@ -90,7 +90,7 @@ TEST_CASE("usage errors", "[ctl][cli]") {
     CHECK(err({"add-flow", "priority=1,in_port=vm1", "actions=output:vm2"}) ==
           "add-flow: unexpected argument 'actions=output:vm2' (quote the flow: it is one argument)");
     CHECK(err({"add-flow", "   "}) == "add-flow: empty flow");
-    CHECK(err({"show", "--strict"}) == "option --strict is only valid with del-flows");
+    CHECK(err({"show", "--strict"}) == "option --strict is only valid with del-flows and mod-flows");
     CHECK(err({"show", "--clear"}) == "option --clear is only valid with pmd-stats");
     CHECK(err({"pmd-stats", "--clear=yes"}) == "option --clear takes no value");
 }
@@ -216,4 +216,31 @@ TEST_CASE("add-flows reads a file or stdin into one request", "[ctl][cli]") {
     Parse dir({"add-flows", "/tmp"});
     CHECK(dir.status == ParseStatus::kInputError);
     CHECK(dir.err == "cannot read /tmp: Is a directory");
+}
+
+TEST_CASE("pipeline commands build their requests", "[ctl][cli]") {
+    Parse m({"mod-flows", "--strict", "priority=5,in_port=vm1,actions=drop"});
+    REQUIRE(m.status == ParseStatus::kOk);
+    CHECK(m.req.mod_flows().flow() == "priority=5,in_port=vm1,actions=drop");
+    CHECK(m.req.mod_flows().strict());
+    CHECK(Parse({"dump-tables"}).req.has_dump_tables());
+    Parse t({"trace", " in_port=vm1,ip "});
+    CHECK(t.req.trace().packet() == "in_port=vm1,ip");
+    CHECK(Parse({"trace"}).err == "trace: missing PACKET");
+    CHECK(Parse({"fdb-show", "vm2"}).req.fdb_show().port() == "vm2");
+    CHECK(Parse({"fdb-show"}).req.fdb_show().port().empty());
+    Parse g({"add-group", "group_id=1,type=all,bucket=output:vm1"});
+    CHECK(g.req.add_group().group() == "group_id=1,type=all,bucket=output:vm1");
+    CHECK_FALSE(g.req.add_group().modify());
+    CHECK(Parse({"mod-group", "group_id=1,type=all"}).req.add_group().modify());
+    CHECK(Parse({"del-groups", "group_id=3"}).req.del_groups().group() == "group_id=3");
+    CHECK(Parse({"del-group"}).req.has_del_groups());   // singular accepted
+    CHECK(Parse({"dump-groups"}).req.has_dump_groups());
+    Parse me({"add-meter", "meter=1,kbps,band=type=drop,rate=10"});
+    CHECK(me.req.add_meter().meter() == "meter=1,kbps,band=type=drop,rate=10");
+    CHECK(Parse({"mod-meter", "meter=1"}).req.add_meter().modify());
+    CHECK(Parse({"del-meters", "meter=1"}).req.del_meters().meter() == "meter=1");
+    CHECK(Parse({"dump-meters"}).req.has_dump_meters());
+    CHECK(Parse({"trace", "in_port=vm1", "actions=drop"}).err ==
+          "trace: unexpected argument 'actions=drop' (quote the flow: it is one argument)");
 }

@@ -267,7 +267,7 @@ TEST_CASE("json prints the reply message with every field", "[ctl][format]") {
     CHECK(out ==
           "{\"flows\":[{\"cookie\":\"0\",\"table\":0,\"priority\":100,\"duration_s\":0,"
           "\"n_packets\":\"10\",\"n_bytes\":\"0\",\"idle_age_s\":0,\"match\":\"in_port=vm1\","
-          "\"actions\":\"\"}]}\n");
+          "\"actions\":\"\",\"idle_timeout\":0,\"hard_timeout\":0}]}\n");
 
     api::Response add;
     add.mutable_add_port()->set_port_no(0);
@@ -331,4 +331,61 @@ TEST_CASE("error lines", "[ctl][format]") {
           "switchctl: must be 1..32 (field: port.options.queues)");
     CHECK(cli::format_error(api::Error(), cli::Options(), del) ==
           "switchctl: switchd rejected the request");
+}
+
+TEST_CASE("pipeline replies render", "[ctl][format]") {
+    api::Response r;
+    auto* t = r.mutable_dump_tables()->add_tables();
+    t->set_table(10);
+    t->set_active(2);
+    t->set_lookups(100);
+    t->set_matches(90);
+    CHECK(cli::format_text(r) == "  table 10: active=2, lookup=100, matched=90\n");
+
+    api::Response tr;
+    tr.mutable_trace()->add_lines("table 0: priority=1 actions=drop");
+    tr.mutable_trace()->add_lines("Datapath actions: drop");
+    CHECK(cli::format_text(tr) == "table 0: priority=1 actions=drop\nDatapath actions: drop\n");
+
+    api::Response f;
+    auto* e = f.mutable_fdb_show()->add_entries();
+    e->set_port("vm1");
+    e->set_port_no(1);
+    e->set_vlan(0);
+    e->set_mac("52:54:00:00:00:01");
+    e->set_age_s(3.4);
+    CHECK(cli::format_text(f) == " port  VLAN  MAC                Age\n  vm1     0  52:54:00:00:00:01    3\n");
+
+    api::Response g;
+    auto* ge = g.mutable_dump_groups()->add_groups();
+    ge->set_group_id(1);
+    ge->set_group("group_id=1,type=all,bucket=actions=output:vm1");
+    ge->set_n_flows(2);
+    CHECK(cli::format_text(g) == " group_id=1,type=all,bucket=actions=output:vm1 (flows=2)\n");
+
+    api::Response m;
+    auto* me = m.mutable_dump_meters()->add_meters();
+    me->set_meter("meter=1,kbps,band=type=drop,rate=10");
+    me->set_packets_in(5);
+    me->set_bytes_in(500);
+    me->set_packets_dropped(1);
+    me->set_bytes_dropped(100);
+    CHECK(cli::format_text(m) == " meter=1,kbps,band=type=drop,rate=10 packets_in=5, bytes_in=500, "
+                                 "packets_dropped=1, bytes_dropped=100\n");
+
+    api::Response mf;
+    mf.mutable_mod_flows()->set_modified(3);
+    CHECK(cli::format_text(mf).empty());
+    api::Request req;
+    req.mutable_mod_flows();
+    CHECK(cli::expected_body(req) == api::Response::kModFlows);
+
+    api::FlowEntry fl;
+    fl.set_table(1);
+    fl.set_priority(5);
+    fl.set_idle_timeout(30);
+    fl.set_hard_timeout(60);
+    fl.set_actions("drop");
+    CHECK(cli::format_flow(fl) == " cookie=0x0, duration=0.000s, table=1, n_packets=0, n_bytes=0, "
+                                  "idle_timeout=30, hard_timeout=60, idle_age=0, priority=5 actions=drop\n");
 }
