@@ -17,12 +17,18 @@
 namespace vswitch {
 
 Pmd::Pmd(Datapath& dp, uint16_t id, unsigned core, unsigned lcore)
-    : dp_(dp), id_(id), core_(core), lcore_(lcore), out_(new OutBuf[kMaxPorts]) {
+    : dp_(dp), id_(id), core_(core), lcore_(lcore), scratch_(new Megaflow[kBurst]),
+      scratch_acts_(new DpActionList[kBurst]), out_(new OutBuf[kMaxPorts]) {
     xlate_.actions.reserve(16);
     xlate_.rules.reserve(16);
+    for (uint16_t i = 0; i < kBurst; i++) scratch_[i].actions.store(&scratch_acts_[i]);
 }
 
-Pmd::~Pmd() { delete cfg_.load(); }
+Pmd::~Pmd() {
+    delete cfg_.load();
+    // The scratch flows point at scratch_acts_, which they must not delete.
+    for (uint16_t i = 0; i < kBurst; i++) scratch_[i].actions.store(nullptr);
+}
 
 int Pmd::run() {
     rte_rcu_qsbr* qsv = dp_.rcu();
@@ -90,6 +96,7 @@ uint16_t Pmd::poll(const PollEntry& pe, uint64_t now) {
     if (n == 0) return 0;
     current_pe_ = &pe;
     now_ = now;
+    n_scratch_ = 0;
 
     QueueCounters& qc = pe.port->rxq_stats(pe.rxq);
     counter_add(ctr_.rx_packets, n);
@@ -196,10 +203,9 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
             if (!f) f = cls.lookup(keys[i]);
             if (!f) {
                 f = upcall(keys[i], pkts[i], *current_pe_);
-                if (!f) {
-                    flows[i] = nullptr;   // the upcall consumed the packet
-                    continue;
-                }
+                flows[i] = f;   // nullptr: the upcall consumed the packet
+                // A scratch flow (cache full) must not outlive this burst in the EMC.
+                if (!f || (f >= scratch_.get() && f < scratch_.get() + kBurst)) continue;
             }
         }
         emc_.insert(keys[i], hashes[i], f);
@@ -234,11 +240,14 @@ Megaflow* Pmd::upcall(const FlowKey& key, rte_mbuf* pkt, const PollEntry& pe) {
     Megaflow* f = dp_.classifier().insert(key, xlate_, id_, res);
     if (res == Classifier::InsertResult::Inserted) counter_add(ctr_.megaflows_installed, 1);
     if (f) return f;
-    // Cache full: forward this packet by the translation alone; the next one upcalls
-    // again. Counted, so a full cache is visible in pmd-stats.
+    // Cache full: this packet still goes by its translation, through a scratch flow
+    // private to this burst, so it keeps its place among the burst's batches (executing
+    // it here would overtake earlier packets). The next such packet upcalls again. Its
+    // rules are not credited. Counted, so a full cache shows in pmd-stats.
     counter_add(ctr_.megaflow_full, 1);
-    execute(xlate_.actions, &pkt, 1, pe);
-    return nullptr;
+    Megaflow& s = scratch_[n_scratch_];
+    scratch_acts_[n_scratch_++] = xlate_.actions;   // reuses capacity once warmed up
+    return &s;
 }
 
 void Pmd::execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const PollEntry& pe) {

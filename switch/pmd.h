@@ -114,6 +114,11 @@ private:
     Emc emc_;
     uint64_t seen_removal_gen_ = 0;
     Translation xlate_;   // reused by upcalls: no allocation once warmed up
+    // Flows for upcalls the full megaflow cache could not take (one per packet, reset
+    // each burst); never in the classifier or the EMC.
+    std::unique_ptr<Megaflow[]> scratch_;
+    std::unique_ptr<DpActionList[]> scratch_acts_;
+    uint16_t n_scratch_ = 0;
     std::unique_ptr<OutBuf[]> out_;          // kMaxPorts
     uint16_t dirty_[kMaxPorts];
     uint16_t n_dirty_ = 0;

@@ -220,11 +220,13 @@ std::vector<const api::PortInfo*> by_port_no(
     return v;
 }
 
+// rx queues carry their PMD; tx queues their drops (rx-side drops are counted per
+// port and reason, not per queue).
 std::string queue_line(const char* dir, const api::QueueStats& q, bool with_pmd) {
-    std::string s = strf("    %s %u: pkts=%llu, bytes=%llu, drop=%llu", dir, q.queue(),
-                         static_cast<ull>(q.packets()), static_cast<ull>(q.bytes()),
-                         static_cast<ull>(q.drops()));
+    std::string s = strf("    %s %u: pkts=%llu, bytes=%llu", dir, q.queue(),
+                         static_cast<ull>(q.packets()), static_cast<ull>(q.bytes()));
     if (with_pmd) s += strf(", pmd=%u", q.pmd());
+    else s += strf(", drop=%llu", static_cast<ull>(q.drops()));
     if (!q.enabled()) s += ", disabled";
     return s + "\n";
 }
@@ -309,8 +311,22 @@ std::string format_pmd_stats(const api::PmdStatsReply& r) {
                   static_cast<ull>(total));
         s += strf("  iterations: %llu\n", static_cast<ull>(p.iterations()));
         s += strf("  shared tx-queue locks: %llu\n", static_cast<ull>(p.tx_shared_locks()));
+        if (p.megaflow_full())
+            s += strf("  megaflow cache full: %llu upcalls not installed\n",
+                      static_cast<ull>(p.megaflow_full()));
         std::string drops = nonzero_drops(p.drops());
         if (!drops.empty()) s += "  drops: " + drops + "\n";
+    }
+    if (r.has_revalidator()) {
+        const auto& v = r.revalidator();
+        s += strf("revalidator:\n  megaflows: %u (capacity %u)\n  runs: %llu, flows checked: %llu\n"
+                  "  evicted idle: %llu, removed changed: %llu, actions updated: %llu\n"
+                  "  last run: %llu flows in %llu us (max %llu us)\n",
+                  v.megaflows(), v.megaflow_capacity(), static_cast<ull>(v.runs()),
+                  static_cast<ull>(v.flows_checked()), static_cast<ull>(v.evicted_idle()),
+                  static_cast<ull>(v.removed_changed()), static_cast<ull>(v.actions_updated()),
+                  static_cast<ull>(v.last_flows()), static_cast<ull>(v.last_duration_us()),
+                  static_cast<ull>(v.max_duration_us()));
     }
     return s;
 }

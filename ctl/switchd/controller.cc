@@ -39,6 +39,10 @@ store::StoredState Controller::pipeline_state() const {
 bool Controller::persist(std::string& err) {
     store::StoredState s = pipeline_state();
     for (const auto& p : port_cfgs_) *s.add_ports() = p;
+    for (const auto& p : unrestored_.ports()) *s.add_ports() = p;
+    for (const auto& m : unrestored_.meters()) s.add_meters(m);
+    for (const auto& g : unrestored_.groups()) s.add_groups(g);
+    for (const auto& f : unrestored_.flows()) s.add_flows(f);
     return store_.save(s, err);
 }
 
@@ -53,7 +57,7 @@ bool Controller::program_meter(uint32_t id, std::string& err) {
     return dp_.set_meter(id, c, err);
 }
 
-void Controller::load_pipeline(const store::StoredState& s) {
+void Controller::load_pipeline(const store::StoredState& s, store::StoredState* failed) {
     std::vector<uint32_t> gone;
     ofp_.del_flows("", false, nullptr);
     ofp_.del_groups("", nullptr, nullptr);
@@ -62,21 +66,27 @@ void Controller::load_pipeline(const store::StoredState& s) {
     for (const auto& m : s.meters()) {
         ofp::MeterSpec spec;
         std::string err;
-        if (FlowError e = ofp_.add_meter(m, false, spec))
+        if (FlowError e = ofp_.add_meter(m, false, spec)) {
             fprintf(stderr, "switchd: stored meter not restored: %s: %s\n", m.c_str(), e.message.c_str());
+            if (failed) failed->add_meters(m);
+        }
         else if (!program_meter(spec.id, err))
             fprintf(stderr, "switchd: meter %u not programmed: %s\n", spec.id, err.c_str());
     }
     for (const auto& g : s.groups())
-        if (FlowError e = ofp_.add_group(g, false))
+        if (FlowError e = ofp_.add_group(g, false)) {
             fprintf(stderr, "switchd: stored group not restored: %s: %s\n", g.c_str(), e.message.c_str());
+            if (failed) failed->add_groups(g);
+        }
     std::vector<std::string> flows(s.flows().begin(), s.flows().end());
     if (flows.empty()) return;
     if (FlowError fe = ofp_.add_flows(flows)) {
         // All or nothing failed (a port is missing?): try one by one so the rest works.
         for (const auto& f : flows)
-            if (FlowError e = ofp_.add_flows({f}))
+            if (FlowError e = ofp_.add_flows({f})) {
                 fprintf(stderr, "switchd: stored flow not restored: %s: %s\n", f.c_str(), e.message.c_str());
+                if (failed) failed->add_flows(f);
+            }
     }
 }
 
@@ -104,18 +114,19 @@ void Controller::flow_error(api::Response& resp, const FlowError& fe, const char
     e->set_field(field);
 }
 
-void Controller::restore() {
+bool Controller::restore(std::string& err) {
     store::StoredState s;
-    std::string err;
-    if (!store_.load(s, err)) {
-        fprintf(stderr, "switchd: %s\n", err.c_str());
-        return;
-    }
+    // A state file that cannot be read stops the start: starting empty would overwrite
+    // it at the first change and lose what it holds.
+    if (!store_.load(s, err)) return false;
     for (const auto& pc : s.ports()) {
         PortOptions opts(pc.options().begin(), pc.options().end());
         uint32_t no = dp_.add_port(pc.name(), pc.type(), opts, pc.port_no(), err);
         if (!no) {
-            fprintf(stderr, "switchd: stored port %s not restored: %s\n", pc.name().c_str(), err.c_str());
+            fprintf(stderr, "switchd: stored port %s not restored (kept in the state file): %s\n",
+                    pc.name().c_str(), err.c_str());
+            *unrestored_.add_ports() = pc;
+            err.clear();
             continue;
         }
         api::PortConfig c = pc;
@@ -123,11 +134,16 @@ void Controller::restore() {
         port_cfgs_.push_back(c);
     }
     sync_ports();
-    load_pipeline(s);
+    load_pipeline(s, &unrestored_);
     seen_version_ = ofp_.version();
     seen_ml_version_ = ofp_.mac_learning().version();
-    fprintf(stderr, "switchd: restored %zu ports and %zu flows from %s\n", port_cfgs_.size(),
-            ofp_.n_rules(), store_.path().c_str());
+    if (store_.enabled())
+        fprintf(stderr, "switchd: restored %zu ports and %zu flows from %s (%d ports, %d flows kept unrestored)\n",
+                port_cfgs_.size(), ofp_.n_rules(), store_.path().c_str(), unrestored_.ports_size(),
+                unrestored_.flows_size());
+    else
+        fprintf(stderr, "switchd: no state file (--db none): nothing restored, nothing saved\n");
+    return true;
 }
 
 void Controller::handle(const api::Request& req, api::Response& resp) {

@@ -22,10 +22,11 @@ class Controller {
 public:
     Controller(Datapath& dp, Ofproto& ofp, StateStore& store, std::string db_desc);
 
-    // Replays the stored state (ports, then flows). Ports that fail to come back are
-    // logged and skipped (their flows then fail too and are logged); the stored state
-    // is left untouched so nothing is lost.
-    void restore();
+    // Replays the stored state (ports, then meters, groups, flows). What fails to come
+    // back (a device gone) is logged and kept in unrestored_, which is saved with every
+    // later change and retried at the next start: nothing acknowledged is lost.
+    // false + err when the state file itself cannot be read (switchd then refuses to start).
+    bool restore(std::string& err);
 
     void handle(const api::Request& req, api::Response& resp);
 
@@ -62,7 +63,7 @@ private:
     store::StoredState pipeline_state() const;
     // Replaces meters, groups and flows by those of s (rollback and restore); what does
     // not apply is logged and skipped.
-    void load_pipeline(const store::StoredState& s);
+    void load_pipeline(const store::StoredState& s, store::StoredState* failed = nullptr);
     bool program_meter(uint32_t id, std::string& err);
     // Tells the pipeline which ports exist (output:all, flood, NORMAL).
     void sync_ports();
@@ -78,6 +79,10 @@ private:
     StateStore& store_;
     std::string db_desc_;
     std::vector<api::PortConfig> port_cfgs_;   // desired ports, as acknowledged
+    // What the state file held but could not be brought back at start (a device gone, a
+    // flow naming such a port): kept and saved again, so nothing acknowledged is lost;
+    // retried at the next start.
+    store::StoredState unrestored_;
     uint64_t seen_version_ = 0;
     uint64_t seen_ml_version_ = 0;
     // pmd-stats --clear baselines, per PMD.

@@ -23,10 +23,14 @@ void Controller::fill_port(const Port& p, api::PortInfo& out) const {
     out.set_mac(p.mac());
     out.set_mtu(p.mtu());
     uint64_t rxp = 0, rxb = 0, txp = 0, txb = 0, txd = 0;
+    std::vector<uint32_t> pmd_of(p.n_rxq(), 0);
+    for (const RxqStatus& r : dp_.rxq_status())
+        if (r.port_no == p.port_no() && r.queue < pmd_of.size()) pmd_of[r.queue] = r.pmd;
     for (uint16_t q = 0; q < p.n_rxq(); q++) {
         const QueueCounters& c = p.rxq_stats(q);
         auto* qs = out.add_rxq();
         qs->set_queue(q);
+        qs->set_pmd(pmd_of[q]);
         qs->set_enabled(p.rxq_enabled(q));
         qs->set_packets(c.packets.load(std::memory_order_relaxed));
         qs->set_bytes(c.bytes.load(std::memory_order_relaxed));
@@ -106,6 +110,7 @@ api::PmdStats read_pmd(const Pmd& pmd, uint64_t hz) {
     s.set_idle_cycles(ld(c.idle_cycles));
     s.set_iterations(ld(c.iterations));
     s.set_tx_shared_locks(ld(c.tx_shared_locks));
+    s.set_megaflow_full(ld(c.megaflow_full));
     s.set_tsc_hz(hz);
     for (size_t r = 0; r < kDropReasonCount; r++)
         (*s.mutable_drops())[drop_reason_name(static_cast<DropReason>(r))] = ld(c.drops[r]);
@@ -124,6 +129,7 @@ void subtract(api::PmdStats& a, const api::PmdStats& b) {
     a.set_idle_cycles(a.idle_cycles() - b.idle_cycles());
     a.set_iterations(a.iterations() - b.iterations());
     a.set_tx_shared_locks(a.tx_shared_locks() - b.tx_shared_locks());
+    a.set_megaflow_full(a.megaflow_full() - b.megaflow_full());
     for (auto& [k, v] : *a.mutable_drops()) {
         auto it = b.drops().find(k);
         if (it != b.drops().end()) v -= it->second;
@@ -149,6 +155,18 @@ void Controller::pmd_stats(const api::PmdStatsRequest& r, api::Response& resp) {
         s.set_n_rxq(nrxq[i]);
         *out->add_pmds() = s;
     }
+    const RevalidatorStats rs = dp_.revalidator_stats();
+    auto* rv = out->mutable_revalidator();
+    rv->set_runs(rs.runs);
+    rv->set_flows_checked(rs.flows_checked);
+    rv->set_evicted_idle(rs.evicted_idle);
+    rv->set_removed_changed(rs.removed_changed);
+    rv->set_actions_updated(rs.actions_updated);
+    rv->set_last_flows(rs.last_flows);
+    rv->set_last_duration_us(rs.last_duration_us);
+    rv->set_max_duration_us(rs.max_duration_us);
+    rv->set_megaflows(dp_.classifier().size());
+    rv->set_megaflow_capacity(dp_.classifier().capacity());
 }
 
 void Controller::pmd_rxq_show(api::Response& resp) {

@@ -181,7 +181,11 @@ int main(int argc, char** argv) {
 
         StateStore store(opt.db);
         Controller ctl(dp, ofp, store, opt.db.empty() ? "none" : opt.db);
-        ctl.restore();
+        if (!ctl.restore(err)) {
+            fprintf(stderr, "switchd: %s; refusing to start (it would be overwritten)\n", err.c_str());
+            dp.stop();
+            rc = 1;
+        }
 
         api::ApiServerOptions so;
         so.socket_path = opt.socket;
@@ -190,7 +194,7 @@ int main(int argc, char** argv) {
         api::ApiServer server(io, so);
         server.set_handler([&](const api::Request& req, api::Response& resp) { ctl.handle(req, resp); });
         try {
-            server.start();
+            if (rc == 0) server.start();
         } catch (const std::exception& e) {
             fprintf(stderr, "switchd: %s\n", e.what());
             rc = 1;

@@ -66,7 +66,8 @@ MESSAGES = [
     "not saved, port not added: ",
     # switchd
     "switchd: EAL arguments: %s",
-    "EAL initialisation failed: ",
+    "EAL initialisation failed",
+    "see the EAL messages above",
     "cannot create the mbuf pool (%u mbufs): %s",
     "pmd-cores: EAL lcore ",
     "is not a CPU list",
@@ -77,7 +78,7 @@ MESSAGES = [
     " is not a valid switchd state file (move it away to start empty)",
     "unsupported state format version ",
     "switchd: restored %zu ports and %zu flows from %s",
-    "switchd: stored port %s not restored: %s",
+    "switchd: stored port %s not restored (kept in the state file): %s",
     "switchd: stored flow not restored: %s: %s",
     "switchd: ready, %zu PMD(s), API on %s",
     " rx queue(s) moved between ",

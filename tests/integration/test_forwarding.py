@@ -70,5 +70,28 @@ class Forwarding(SwitchTestCase):
         self.assertAlive()
 
 
+class CacheFull(SwitchTestCase):
+    start_switch = False
+
+    def test_full_megaflow_cache_still_forwards_in_order(self):
+        from harness import Switchd
+        self.sw = Switchd(self.dir, extra_args=["--max-megaflows", "16"]).start()
+        self.vm_port("vm1")
+        self.vm_port("vm2")
+        # Exact-match flows on the UDP source port: 64 flows need 64 megaflows.
+        for sport in range(1024, 1024 + 64):
+            self.sw.ctl("add-flow", "priority=10,udp,in_port=vm1,tp_src=%d,actions=output:vm2" % sport)
+        n = 20000
+        rep = self.run_traffic(
+            [self.vm_spec("vm1", mac=MAC1), self.vm_spec("vm2", mac=MAC2)],
+            ["--send", "vm1:dst=%s,count=%d,rate=100000,flows=64" % (MAC2, n),
+             "--recv", "vm2:expect=%d,timeout=5" % n]).run()
+        rx = rep["vms"]["vm2"]["rx"]
+        self.assertEqual((rx["valid"], rx["reordered"], rx["lost"]), (n, 0, 0), rx)
+        pmd = self.sw.json("pmd-stats")
+        self.assertGreater(int(pmd["pmds"][0]["megaflow_full"]), 0)
+        self.assertLessEqual(int(pmd["revalidator"]["megaflows"]), 16)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
