@@ -53,8 +53,9 @@ for k, c in sorted(g.items(), key=lambda kv: -(kv[1]["Rss"] + kv[1]["Private_Hug
 PY
 }
 
+foreign_hp() { find "${HUGEDIR:-/nonexistent}" -maxdepth 1 -type f ! -name "${TAG}*" 2>/dev/null | wc -l; }
 RUN=mem
-HP0=$(hp_used)
+HP0=$(hp_used) others=$(foreign_hp)
 start_switchd || exit 1
 sleep $SETTLE
 out "switchd memory, MiB; $(mem_desc); $NPORTS vhost-user ports x $NQ queue pairs; switchd on CPU$SW_CORE, testpmd on CPU$GEN_CORE"
@@ -83,7 +84,10 @@ done
 sw port-stats > $LOG/port-stats.txt 2>&1
 sleep $SETTLE
 sample connected
+others=$(( others + $(foreign_hp) ))
 [ $USE_HUGE = 1 ] && out "HP_system = HugePages_Total-Free minus its value before switchd started; at 'connected' it" \
   "includes the generator's pages: $(( ($(hp_used) - HPG) * 2 )) MiB appeared when testpmd started"
+[ $USE_HUGE = 1 ] && (( others > 0 )) && out "WARNING: other processes had hugepage files in $HUGEDIR during the run:" \
+  "HP_system is not switchd's (use HtlbPriv, which is per process)"
 sw show > $LOG/show.txt 2>&1
 kill -0 $SWPID 2>/dev/null || log "switchd DIED: $(tail -5 $LOG/mem-switchd.log)"
