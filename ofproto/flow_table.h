@@ -12,6 +12,13 @@
 // Each table is a vector of rules sorted by priority, highest first; among equal
 // priorities, older rules first (so lookup is deterministic: the oldest wins). A
 // replaced rule keeps its predecessor's position.
+//
+// Next to each table, its TableIndex (table_index.h): the same rules compiled for
+// translation's lookups, and per rule an order key (priority, insertion sequence) that,
+// unlike a position, survives other rules coming and going. The builders below update
+// the indexes of the tables they change: a big table's subtables that a change does not
+// touch are shared with the previous snapshot, and a few rules more or less in a
+// subtable patch its hash indexes rather than rebuild them.
 #pragma once
 
 #include <array>
@@ -23,6 +30,7 @@
 
 #include "ofproto/group.h"
 #include "ofproto/rule.h"
+#include "ofproto/table_index.h"
 
 namespace vswitch::ofp {
 
@@ -31,6 +39,10 @@ public:
     using RuleList = std::vector<RulePtr>;
 
     const RuleList& table(uint8_t id) const { return tables_[id]; }
+    // Null for an empty table.
+    const TableIndex* index(uint8_t id) const { return index_[id].get(); }
+    // The rules' order keys (TableIndex::lookup() needs them).
+    const std::vector<uint64_t>& order_keys(uint8_t id) const { return ords_[id]; }
     size_t n_rules() const { return n_rules_; }
 
     // A copy with every rule `modified` selects replaced by Rule(old, actions) (mod-flows:
@@ -72,6 +84,10 @@ public:
 
 private:
     std::array<RuleList, kNumTables> tables_;
+    // Per rule of tables_, its TableIndex::order_key (ascending along each table).
+    std::array<std::vector<uint64_t>, kNumTables> ords_;
+    std::array<std::shared_ptr<const TableIndex>, kNumTables> index_;
+    uint64_t next_seq_ = 0;   // insertion sequence number of the next new rule
     size_t n_rules_ = 0;
     std::map<uint32_t, std::shared_ptr<const GroupSpec>> groups_;
     std::vector<uint32_t> ports_;   // ascending

@@ -4,18 +4,10 @@
 
 #include "ofproto/field_syntax.h"
 #include "ofproto/normal.h"
+#include "ofproto/table_index.h"
 
 namespace vswitch::ofp {
 namespace {
-
-// Coarse fields first: they are the ones most rules (and most megaflows) already pin,
-// so choosing them keeps megaflows wide.
-constexpr Field kMismatchOrder[] = {
-    Field::InPort,  Field::TunId,   Field::TunSrc,  Field::TunDst, Field::DlType, Field::VlanTci,
-    Field::DlSrc,   Field::DlDst,   Field::NwProto, Field::NwSrc,  Field::NwDst,  Field::Ipv6Src,
-    Field::Ipv6Dst, Field::NwTos,   Field::NwTtl,   Field::TpSrc,  Field::TpDst,
-};
-static_assert(std::size(kMismatchOrder) == kFieldCount);
 
 // Packet fields that actions can change, in commit order (VLAN first: the datapath
 // pushes and pops tags before rewriting addresses, which does not matter for the
@@ -51,6 +43,7 @@ public:
         else st_.pk.clear();
         st_.w_const = 0;
         st_.w_dec = 0;
+        free_.clear();
     }
 
     void run() {
@@ -79,8 +72,24 @@ private:
     }
 
     // Highest-priority rule of table `id` matching the working key, or null; accounts
-    // the mask of everything it examined.
+    // the mask of everything it examined. The table's index does it (table_index.h);
+    // with an observer, the rule-by-rule walk below does, telling it every rule.
     const RulePtr* lookup(uint8_t id) {
+        const FlowTables::RuleList& rules = tables_.table(id);
+        const TableIndex* index = tables_.index(id);
+        if (obs_ || (!index && !rules.empty())) return lookup_walk(id);
+        if (!index) return nullptr;
+        if (free_for_ != st_.w_const) {
+            free_ = field_set_bits(st_.w_const);
+            free_for_ = st_.w_const;
+        }
+        long hit = index->lookup(tables_.order_keys(id), st_.w, st_.pk, free_, out_.mask);
+        return hit < 0 ? nullptr : &rules[hit];
+    }
+
+    // The reference lookup: rules in order, the mask accounted field by field from the
+    // Match objects. TableIndex computes the same, faster.
+    const RulePtr* lookup_walk(uint8_t id) {
         const FlowTables::RuleList& rules = tables_.table(id);
         size_t hit = 0;
         while (hit < rules.size() && !rules[hit]->match().matches(st_.w, st_.pk)) hit++;
@@ -472,6 +481,8 @@ private:
     Translation& out_;
     XlateObserver* obs_;
     State st_;
+    FlowKey free_;           // field_set_bits(free_for_): bits lookups read for free
+    FieldSet free_for_ = 0;
     FlowKey c_;              // committed packet (what the datapath packet is now)
     FieldSet c_const_ = 0;
     int c_dec_ = 0;

@@ -42,6 +42,11 @@
 //    dl_dst, dl_type, nw_src, nw_dst, nw_proto, tp_src, tp_dst); NORMAL adds what
 //    normal.h says. A field written by an action and then read costs nothing.
 //
+// Lookups run on each table's TableIndex (table_index.h: rules compiled to words at
+// snapshot build, tuple space search for big tables), which accounts exactly the mask
+// described above; with an observer, the rules are walked one by one instead (the
+// reference the tests compare the index against).
+//
 // Thread safety: reads the snapshot only; allocates nothing beyond growing out's
 // vectors (which callers reuse). Safe to run concurrently.
 #pragma once
