@@ -6,8 +6,10 @@
 //   build-xlate/tests/bench/xlate_bench                 # every case
 //   build-xlate/tests/bench/xlate_bench -c 64 -r 5      # cases whose name contains "64"
 //   build-xlate/tests/bench/xlate_bench -s 1000000      # no subtables: linear scans only
+//   build-xlate/tests/bench/xlate_bench -c revalidate   # Datapath::revalidate() of 100k
+//       megaflows through the real pipeline (brings up DPDK's EAL without hugepages)
 //   valgrind --tool=callgrind --toggle-collect='vswitch::ofp::translate_key*'
-//       build-xlate/tests/bench/xlate_bench -n 20000 -r 1 -c 64   (one command line;
+//       build-xlate/tests/bench/xlate_bench -n 20000 -r 1 -c tcp,tp_dst   (one line;
 //       instructions per translation = callgrind's Ir total / the "xlates" column;
 //       valgrind 3.19 cannot run AVX-512: build with -DVSWITCH_MARCH=x86-64-v3 for it)
 //
@@ -15,6 +17,11 @@
 // the case) and prints the median of the repetitions. "digest" hashes every key's
 // actions, mask and credited rules: it must not change when translation is optimised.
 #include <arpa/inet.h>
+#include <rte_eal.h>
+#include <sched.h>
+#include <tbb/global_control.h>
+#include <tbb/task_arena.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,9 +32,11 @@
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ofproto/ofproto.h"
+#include "switch/datapath.h"
 #include "ofproto/rule.h"
 #include "ofproto/table_index.h"
 
@@ -288,6 +297,70 @@ void run(const Case& c, const Options& o) {
     std::fflush(stdout);
 }
 
+// The revalidation figure of docs/datapath-actions.md, with the real pipeline: 100k
+// megaflows (keys differing in in_port / tp_dst) over the 64-rule table, each
+// re-translated by Datapath::revalidate(); 1 thread and every CPU.
+void revalidation(const Options& o) {
+    const std::string name = "revalidate 100k megaflows over the 64-rule table";
+    if (!o.filter.empty() && name.find(o.filter) == std::string::npos) return;
+    std::string prefix = "--file-prefix=xlatebench" + std::to_string(getpid());
+    const char* eal[] = {"xlate_bench", "--no-huge", "--no-pci", "-m", "256", "-l", "0",
+                         "--log-level=error", prefix.c_str(), "--no-telemetry", nullptr};
+    if (rte_eal_init(static_cast<int>(std::size(eal)) - 1, const_cast<char**>(eal)) < 0) {
+        std::fprintf(stderr, "%s: rte_eal_init failed\n", name.c_str());
+        return;
+    }
+    Ofproto ofp(kPorts, [] {});
+    ofp.set_ports({1, 2, 3, 4});
+    ofp.add_flows(rules64().flows);
+    constexpr uint32_t kFlows = 100000;
+    DatapathConfig cfg;
+    cfg.n_mbufs = 1023;
+    cfg.max_megaflows = kFlows + 1000;
+    cfg.megaflow_max_idle_s = 300;
+    Datapath dp(cfg, ofp);
+    Translation t;
+    for (uint32_t n = 0; n < kFlows; n++) {
+        FlowKey k = tcp_key(1 + n / 1000, ip(10, 0, 0, 1), ip(10, 0, 0, 2), 1 + n % 1000);
+        t.reset();
+        ofp.translate(k, t);
+        Classifier::InsertResult res;
+        if (!dp.classifier().insert(k, t, 0, res)) {
+            std::fprintf(stderr, "%s: megaflow insert failed\n", name.c_str());
+            return;
+        }
+    }
+    Ofproto::NoLearningScope no_learning(ofp);
+    // As switchd's control thread: allowed on every CPU (EAL pinned this one).
+    const unsigned ncpu = unsigned(sysconf(_SC_NPROCESSORS_ONLN));
+    std::string line;
+    std::thread th([&] {
+        cpu_set_t all;
+        CPU_ZERO(&all);
+        for (unsigned c = 0; c < ncpu; c++) CPU_SET(c, &all);
+        pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+        for (unsigned p : {1u, ncpu}) {
+            tbb::global_control gc(tbb::global_control::max_allowed_parallelism, p);
+            tbb::task_arena arena{static_cast<int>(p)};
+            std::vector<double> ms;
+            size_t removed = 0;
+            for (int r = 0; r < o.reps; r++)
+                arena.execute([&] {
+                    auto a = std::chrono::steady_clock::now();
+                    removed += dp.revalidate(true);
+                    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+                });
+            char b[128];
+            std::snprintf(b, sizeof b, "  %u thread(s) %.1f ms%s", p, median(ms), removed ? " (megaflows removed!)" : "");
+            line += b;
+            if (ncpu == 1) break;
+        }
+    });
+    th.join();
+    std::printf("%-62s %6zu flows %s\n", name.c_str(), static_cast<size_t>(dp.classifier().size()), line.c_str());
+    std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -324,5 +397,6 @@ int main(int argc, char** argv) {
     run(masks64(), o);
     run(mixed(1000), o);
     run(mixed(10000), o);
+    revalidation(o);
     return 0;
 }
