@@ -8,26 +8,14 @@
 
 #include "ofproto/flow_format.h"
 #include "ofproto/flow_parser.h"
+#include "ofproto_fake_ports.h"
 
 using namespace vswitch;
 using namespace vswitch::ofp;
 
 namespace {
 
-class DocPorts : public PortDirectory {
-public:
-    std::map<std::string, uint32_t, std::less<>> by_name{{"vm1", 1}, {"vm2", 2}, {"vm3", 4}, {"up0", 3}};
-    std::optional<uint32_t> port_number(std::string_view name) const override {
-        auto it = by_name.find(name);
-        if (it == by_name.end()) return std::nullopt;
-        return it->second;
-    }
-    std::string port_name(uint32_t no) const override {
-        for (auto& [n, p] : by_name)
-            if (p == no) return n;
-        return "";
-    }
-};
+using DocPorts = vswitch::testing::FakePorts;
 
 std::string doc_path() {
     std::string here = __FILE__;

@@ -14,6 +14,7 @@
 #include "ofproto/ofproto.h"
 #include "ofproto/rule.h"
 #include "ofproto/translate.h"
+#include "ofproto_fake_ports.h"
 #include "switch/flow_key_format.h"
 
 using namespace vswitch;
@@ -21,20 +22,7 @@ using namespace vswitch::ofp;
 
 namespace {
 
-class FakePorts : public PortDirectory {
-public:
-    std::map<std::string, uint32_t, std::less<>> by_name{{"vm1", 1}, {"vm2", 2}, {"vm3", 4}, {"up0", 3}};
-    std::optional<uint32_t> port_number(std::string_view name) const override {
-        auto it = by_name.find(name);
-        if (it == by_name.end()) return std::nullopt;
-        return it->second;
-    }
-    std::string port_name(uint32_t no) const override {
-        for (auto& [n, p] : by_name)
-            if (p == no) return n;
-        return "";
-    }
-};
+using vswitch::testing::FakePorts;
 
 const FakePorts kPorts;
 const uint8_t kMac1[6] = {0x52, 0x54, 0, 0, 0, 1};

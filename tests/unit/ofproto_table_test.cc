@@ -7,25 +7,13 @@
 
 #include "ofproto/ofproto.h"
 #include "ofproto/rule.h"
+#include "ofproto_fake_ports.h"
 
 using namespace vswitch;
 
 namespace {
 
-class FakePorts : public PortDirectory {
-public:
-    std::map<std::string, uint32_t, std::less<>> by_name{{"vm1", 1}, {"vm2", 2}, {"up0", 3}};
-    std::optional<uint32_t> port_number(std::string_view name) const override {
-        auto it = by_name.find(name);
-        if (it == by_name.end()) return std::nullopt;
-        return it->second;
-    }
-    std::string port_name(uint32_t no) const override {
-        for (auto& [n, p] : by_name)
-            if (p == no) return n;
-        return "";
-    }
-};
+using vswitch::testing::FakePorts;
 
 // The rules among what a translation credits (it also credits per-table counters).
 std::vector<StatsSink*> rule_sinks(const Translation& t) {
