@@ -9,6 +9,7 @@
 # Default P=4, Q=8 (32 queues). switchd runs as in bench.sh (all threads on SW_CORE, --db none); the
 # testpmd on GEN_CORE. Memory: hugepages if ctl/scripts/hugepages.sh can reserve them, else (or with
 # --no-huge) --no-huge -m 1024, where DPDK's memory is a memfd (counted in RssShmem, not RssAnon).
+# Every DPDK process (switchd, testpmd) is started by common.sh with --no-pci and its own --file-prefix.
 # Output: one table on stdout; logs in a temp dir.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
