@@ -39,25 +39,13 @@
 #include "switch/datapath.h"
 #include "ofproto/rule.h"
 #include "ofproto/table_index.h"
+#include "tests/unit/ofproto_fake_ports.h"
 
 using namespace vswitch;
 
 namespace {
 
-class Ports : public PortDirectory {
-public:
-    std::map<std::string, uint32_t, std::less<>> by_name{{"vm1", 1}, {"vm2", 2}, {"up0", 3}, {"vm3", 4}};
-    std::optional<uint32_t> port_number(std::string_view name) const override {
-        auto it = by_name.find(name);
-        if (it == by_name.end()) return std::nullopt;
-        return it->second;
-    }
-    std::string port_name(uint32_t no) const override {
-        for (auto& [n, p] : by_name)
-            if (p == no) return n;
-        return "";
-    }
-};
+using Ports = vswitch::testing::FakePorts;   // vm1=1, vm2=2, up0=3, vm3=4
 const Ports kPorts;
 
 uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d) {
