@@ -1,144 +1,250 @@
 #!/usr/bin/env bash
-# vswitch vs OVS-DPDK, scenario A of /work/shared/bench/ovs-baseline.sh (the reference methodology):
-# VM->VM L2 between two vhost-user ports, explicit flows in_port=1->2 and 2->1. The "VMs" are one
-# dpdk-testpmd with two virtio-user ports (server=1; the switch is the vhost-user client, like OVS
-# dpdkvhostuserclient) in io forwarding, primed with "start tx_first N" (-b N, default 32), 64-byte
-# packets, burst 32, queue_size 256.
+# vswitch vs OVS-DPDK, side by side in one run. Scenarios (-S, default "A"):
+#   A  VM->VM L2, explicit flows in_port=1->2, 2->1 (scenario A of /work/shared/bench/ovs-baseline.sh, the
+#      reference methodology)
+#   B  same as A with one flow actions=NORMAL (ovs-baseline.sh scenario B)
+#   P  4-table pipeline with rewrites (table 0 resubmit(,10); 10 set_field eth_dst, dec_ttl, goto_table:20;
+#      20 load reg0, resubmit(,30); 30 output by reg0), vm1<->vm2; generator testpmd flowgen (see below)
+#   F  throughput vs number of concurrent flows (-K, default 1 1000 100000 1000000), one megaflow per flow
+#   U  new-flow setup rate: every packet a new flow; megaflows installed and upcalls per second
+#   M  switchd memory per megaflow and per rule (-N, default 100000; vswitch only)
+# F, U and M are in scale.sh (sourced); the private OVS they and P use is started by ovs_common.sh.
+#
+# A, B, P: the "VMs" are one dpdk-testpmd with two virtio-user ports (server=1; the switch is the
+# vhost-user client, like OVS dpdkvhostuserclient), 64-byte packets, burst 32, queue_size 256. A and B:
+# io forwarding primed with "start tx_first N" (-b N, default 32). P cannot use that loop: dec_ttl would
+# expire every packet after 64 passes, so both testpmd ports run --forward-mode=flowgen (fresh packets,
+# TTL 64, one flow per port; what comes back is freed).
 # CPU layout: the switch (all switchd threads, its PMD included; for OVS all OVS threads) on SW_CORE, the
 # generator (forwarding lcore and sleeping main lcore) on GEN_CORE. --no-pci and an own --file-prefix for
 # every DPDK process: no device is touched, no traffic leaves the machine.
-# Each repetition runs vswitch, then OVS-DPDK (ovs-baseline.sh -S A -r 1), so both see the same machine
-# conditions. Per run: Mpps = delta of the switch's tx packet counters of both ports / elapsed time over
-# DUR seconds after WARM seconds of warm-up; cyc/pkt = the switch PMD's busy cycles / received packets
-# over the same window (vswitch: switchctl pmd-stats cycles_per_packet; OVS: pmd-stats-show "avg
-# processing cycles per packet"); CPU share of the switch PMD thread and of the generator worker.
+# Each repetition runs vswitch, then OVS-DPDK (A, B: ovs-baseline.sh -S X -r 1; P: ovs_common.sh), so both
+# see the same machine conditions. Per run: Mpps = delta of the switch's tx packet counters of both ports /
+# elapsed time over DUR seconds after WARM seconds of warm-up; cyc/pkt = the switch PMD's busy cycles /
+# received packets over the same window (vswitch: switchctl pmd-stats cycles_per_packet; OVS: pmd-stats-show
+# "avg processing cycles per packet"); CPU share of the switch PMD thread and of the generator worker.
 # Runs where either got less than min_cpu_share of its core are "contended" and retried.
-# Output: per-run lines on stderr, then one summary line per switch and the comparison line (medians).
+# Output: per-run lines on stderr, then per scenario one summary line per switch and the comparison line
+# (medians); everything also in $LOG/summary.txt.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/ovs_common.sh"
 
 DUR=10 REPS=3 SW_CORE=1 GEN_CORE=0 WARM=3 BURSTS=32 MINCPU=0.95 TRIES=4 QUIET=180
-INSTALL=0 OVS=1 NOHUGE=0
+INSTALL=0 OVS=1 NOHUGE=0 SCEN=A KLIST="1 1000 100000 1000000" MEM_N=100000 FOREIGN_MAX=0.10
+U_RATE=50000 U_PORTS=1
 OVS_BASELINE=${OVS_BASELINE:-/work/shared/bench/ovs-baseline.sh}
-usage() { echo "usage: $0 [-d secs] [-r reps] [-s switch_core] [-g gen_core] [-w warmup_s] [-b tx_first_bursts]" \
-  "[-m min_cpu_share] [-t tries_per_rep] [-q max_quiet_wait_s] [--install] [--no-ovs] [--no-huge]" >&2; exit 2; }
+VMTRAFFIC=${VMTRAFFIC:-$BUILD/tests/tools/vmtraffic}
+usage() { echo "usage: $0 [-S 'A B P F U M'] [-d secs] [-r reps] [-s switch_core] [-g gen_core] [-w warmup_s]" \
+  "[-b tx_first_bursts] [-m min_cpu_share] [-t tries_per_rep] [-q max_quiet_wait_s] [-K 'flow counts']" \
+  "[-N n_megaflows_rules] [-R paced_new_flows_per_s] [-P 1|2] [-x max_foreign_cpu] [--install] [--no-ovs] [--no-huge]" >&2; exit 2; }
 args=()
 for a in "$@"; do case $a in
   --install) INSTALL=1;; --no-ovs) OVS=0;; --no-huge) NOHUGE=1;; --help) usage;; *) args+=("$a");; esac; done
 set -- "${args[@]+"${args[@]}"}"
-while getopts d:r:s:g:w:b:m:t:q:h o; do case $o in
-  d) DUR=$OPTARG;; r) REPS=$OPTARG;; s) SW_CORE=$OPTARG;; g) GEN_CORE=$OPTARG;; w) WARM=$OPTARG;;
-  b) BURSTS=$OPTARG;; m) MINCPU=$OPTARG;; t) TRIES=$OPTARG;; q) QUIET=$OPTARG;; *) usage;; esac; done
+while getopts S:d:r:s:g:w:b:m:t:q:K:N:R:P:x:h o; do case $o in
+  S) SCEN=$OPTARG;; d) DUR=$OPTARG;; r) REPS=$OPTARG;; s) SW_CORE=$OPTARG;; g) GEN_CORE=$OPTARG;; w) WARM=$OPTARG;;
+  b) BURSTS=$OPTARG;; m) MINCPU=$OPTARG;; t) TRIES=$OPTARG;; q) QUIET=$OPTARG;; K) KLIST=$OPTARG;; N) MEM_N=$OPTARG;;
+  R) U_RATE=$OPTARG;; P) U_PORTS=$OPTARG;; x) FOREIGN_MAX=$OPTARG;; *) usage;; esac; done
 (( OPTIND > $# )) || usage
 [ "$SW_CORE" != "$GEN_CORE" ] || { echo "switch and generator cores must differ" >&2; exit 2; }
+for s in $SCEN; do case $s in A|B|P|F|U|M) ;; *) echo "unknown scenario '$s' (A B P F U M)" >&2; exit 2;; esac; done
+case $U_PORTS in 1|2) ;; *) echo "-P: 1 or 2" >&2; exit 2;; esac
 
 if [ $INSTALL = 1 ]; then "$REPO/ctl/scripts/install-deps.sh" --bench || exit 1; fi
 bench_init vswbench
+trap 'stop_all; ovs_cleanup; ovs_mem_restore; bench_cleanup' EXIT
+. "$(dirname "$0")/scale.sh"
 OVS_NA=""
 if [ $OVS = 0 ]; then OVS_NA="ovs-dpdk: skipped (--no-ovs)"
-elif [ ! -r "$OVS_BASELINE" ] || [ ! -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ]; then
+elif ! ovs_available; then
   OVS_NA="ovs-dpdk: not available (install openvswitch-switch-dpdk)"; OVS=0
-  [ -r "$OVS_BASELINE" ] || log "no $OVS_BASELINE (set OVS_BASELINE to ovs-baseline.sh)"
-  [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || log "openvswitch-switch-dpdk not installed (--install)"
+  log "openvswitch-switch-dpdk not installed (--install)"
+elif [[ " $SCEN " =~ " "[AB]" " ]] && [ ! -r "$OVS_BASELINE" ]; then
+  OVS_NA="ovs-dpdk: not available for A/B (no $OVS_BASELINE; set OVS_BASELINE)"; log "$OVS_NA"
 fi
 [ -n "$OVS_NA" ] && echo "$OVS_NA"
+if [[ " $SCEN " =~ " "[FUM]" " ]] && [ ! -x "$VMTRAFFIC" ]; then
+  die "no $VMTRAFFIC (scenarios F U M); build it: cmake --build $BUILD --target vmtraffic"; fi
 mem_setup $NOHUGE
+[ $OVS = 1 ] && ovs_mem_setup
 
 # tx packets sent by switchd on both ports (port-stats JSON; 64-bit counters are JSON strings)
 vsw_tx() { sw --format json port-stats | python3 -c '
 import json, sys
 print(sum(int(p["tx_packets"]) for p in json.load(sys.stdin)["ports"] if p["name"] in ("vm1", "vm2")))'; }
 
-vsw_setup() {
-  start_switchd || return 1
+vsw_ports() {
   sw add-port vm1 type=vhost-user mode=client path=$W/sock/vh0.sock port_no=1 &&
-  sw add-port vm2 type=vhost-user mode=client path=$W/sock/vh1.sock port_no=2 &&
-  sw add-flow 'in_port=vm1,actions=output:vm2' && sw add-flow 'in_port=vm2,actions=output:vm1' || return 1
-  gen io 1 vh0 vh1
+  sw add-port vm2 type=vhost-user mode=client path=$W/sock/vh1.sock port_no=2; }
+
+# the 4-table pipeline of scenario P, with port names ($1 $2) or OpenFlow port numbers
+pipeline_flows() { cat <<EOF
+table=0,priority=10,in_port=$1,actions=resubmit(,10)
+table=0,priority=10,in_port=$2,actions=resubmit(,10)
+table=10,priority=10,ip,actions=set_field:02:00:00:00:00:aa->eth_dst,dec_ttl,goto_table:20
+table=20,priority=10,in_port=$1,actions=load:0x2->NXM_NX_REG0[],resubmit(,30)
+table=20,priority=10,in_port=$2,actions=load:0x1->NXM_NX_REG0[],resubmit(,30)
+table=30,priority=10,reg0=1,actions=output:$1
+table=30,priority=10,reg0=2,actions=output:$2
+EOF
 }
 
-vsw_run() {         # rep try -> appends "mpps cyc/pkt sw_cpu gen_cpu gen_cyc/pkt" to $LOG/vswitch.runs
-  local c0 c1 t0 t1 s0 s1 g0 g1 swtid gentid cpp up=0 r n gc    # returns 1 only if CPU-contended
-  RUN=vsw$1-$2; wait_quiet
-  vsw_setup || { log "$RUN: setup failed (see $LOG/$RUN-*)"; stop_all; return 0; }
-  for _ in $(seq 200); do n=$(vsw_tx 2>/dev/null); (( ${n:-0} > 0 )) && { up=1; break; }; sleep 0.2; done
-  if [ $up = 0 ]; then log "$RUN: no traffic"; sw show > $LOG/$RUN-show.txt 2>&1; stop_all; return 0; fi
+vsw_setup() {       # scenario
+  start_switchd || return 1
+  vsw_ports || return 1
+  case $1 in
+  A) sw add-flow 'in_port=vm1,actions=output:vm2' && sw add-flow 'in_port=vm2,actions=output:vm1' || return 1
+     gen io 1 vh0 vh1 ;;
+  B) sw add-flow 'actions=NORMAL' || return 1
+     gen io 1 vh0 vh1 ;;
+  P) pipeline_flows vm1 vm2 > $W/pipeline.flows; sw add-flows $W/pipeline.flows || return 1
+     FLOWGEN_FLOWS=1 gen flowgen 1 vh0 vh1 ;;
+  esac
+}
+
+ovs_setup() {       # scenario P on the private OVS
+  ovs_start || return 1
+  ovs_bridge || return 1
+  pipeline_flows 1 2 > $W/pipeline-ovs.flows; ofctl add-flows br0 $W/pipeline-ovs.flows || return 1
+  FLOWGEN_FLOWS=1 gen flowgen 1 vhu0 vhu1
+}
+
+# check a finished run: "mpps cyc/pkt sw_cpu gen_cpu gen_cyc/pkt sw_busy" -> $LOG/<name>-<scen>.runs or .contended
+# (sw_busy: share of the PMD's cycles in polls that got packets; 1.0 = the switch is the bottleneck)
+record() {          # name scen result -> returns 1 if contended
+  log "$RUN: mpps cyc_per_pkt sw_cpu gen_cpu gen_cyc_per_pkt sw_busy = $3"
+  if awk -v r="$3" -v m=$MINCPU 'BEGIN{split(r, a, " "); exit !(a[3] < m || a[4] < m)}'; then
+    echo "$3" >> $LOG/$1-$2.contended; log "$RUN: contended (CPU share < $MINCPU): $3; busy now: $(busy)"; return 1; fi
+  echo "$3" >> $LOG/$1-$2.runs
+}
+
+# one measured window over counter command $CNT; sets R_MPPS R_SW R_GEN (CPU shares) and dumps via $DUMP
+measure() {         # swtid gentid
+  local c0 c1 t0 t1 s0 s1 g0 g1
+  s0=$(ticks $SWPID $1); g0=$(ticks $GENPID $2); t0=$(date +%s.%N); c0=$($CNT)
+  sleep $DUR
+  t1=$(date +%s.%N); c1=$($CNT); s1=$(ticks $SWPID $1); g1=$(ticks $GENPID $2)
+  R_MPPS=$(awk -v c0=$c0 -v c1=${c1:-0} -v t0=$t0 -v t1=$t1 'BEGIN{printf "%.3f", (c1-c0)/(t1-t0)/1e6}')
+  R_SW=$(awk -v s=$((s1-s0)) -v hz=$HZ -v t0=$t0 -v t1=$t1 'BEGIN{printf "%.2f", s/hz/(t1-t0)}')
+  R_GEN=$(awk -v g=$((g1-g0)) -v hz=$HZ -v t0=$t0 -v t1=$t1 'BEGIN{printf "%.2f", g/hz/(t1-t0)}')
+  [ -n "$c1" ]
+}
+wait_traffic() { local n; for _ in $(seq 200); do n=$($CNT 2>/dev/null); (( ${n:-0} > 0 )) && return 0; sleep 0.2; done; return 1; }
+gen_cpp() { sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' $LOG/$RUN-gen.out | head -1; }
+
+vsw_run() {         # scen rep try -> returns 1 only if CPU-contended
+  local s=$1 swtid gentid cpp gc busyf
+  RUN=vsw$s$2-$3; wait_quiet
+  vsw_setup $s || { log "$RUN: setup failed (see $LOG/$RUN-*)"; stop_all; return 0; }
+  CNT=vsw_tx
+  if ! wait_traffic; then log "$RUN: no traffic"; sw show > $LOG/$RUN-show.txt 2>&1; stop_all; return 0; fi
   sleep $WARM
   sw pmd-stats --clear > /dev/null
   swtid=$(tid_of $SWPID '^(rte|lcore)-worker-1$'); gentid=$(tid_of $GENPID '^(rte|lcore)-worker-0$')
-  s0=$(ticks $SWPID $swtid); g0=$(ticks $GENPID $gentid); t0=$(date +%s.%N); c0=$(vsw_tx)
-  sleep $DUR
-  t1=$(date +%s.%N); c1=$(vsw_tx); s1=$(ticks $SWPID $swtid); g1=$(ticks $GENPID $gentid)
+  measure $swtid $gentid
   sw --format json pmd-stats > $LOG/$RUN-pmd.json
-  { sw pmd-stats; sw port-stats; sw dump-dpflows; sw show; } > $LOG/$RUN-pmd.txt 2>&1
-  cpp=$(python3 -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["pmds"][0]["cycles_per_packet"])' \
-        $LOG/$RUN-pmd.json 2>/dev/null)
+  { sw pmd-stats; sw port-stats; sw dump-dpflows; sw dump-tables; sw dump-flows; sw show; } > $LOG/$RUN-pmd.txt 2>&1
+  read -r cpp busyf <<<"$(python3 -c 'import json,sys; p = json.load(open(sys.argv[1]))["pmds"][0]
+print("%.2f %.3f" % (p["cycles_per_packet"], int(p["busy_cycles"]) / max(1, int(p["busy_cycles"]) + int(p["idle_cycles"]))))' \
+        $LOG/$RUN-pmd.json 2>/dev/null)"
   cat /proc/loadavg > $LOG/$RUN-loadavg.txt
-  if ! kill -0 $SWPID 2>/dev/null || [ -z "$c1" ] || [ -z "$cpp" ]; then
+  if ! kill -0 $SWPID 2>/dev/null || [ -z "$cpp" ]; then
     log "$RUN: switchd DIED or stopped answering during the run; log tail: $(tail -5 $LOG/$RUN-switchd.log)"
     stop_all; return 0; fi
   stop_all
   grep -qiE "segmentation|abort|panic" $LOG/$RUN-switchd.log && log "$RUN: WARNING switchd log: $(grep -iE 'segmentation|abort|panic' $LOG/$RUN-switchd.log | head -2)"
-  gc=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' $LOG/$RUN-gen.out | head -1)
-  r=$(awk -v c0=$c0 -v c1=$c1 -v t0=$t0 -v t1=$t1 -v s=$((s1-s0)) -v g=$((g1-g0)) -v hz=$HZ -v cpp=${cpp:--} -v gc=${gc:--} \
-      'BEGIN{dt=t1-t0; printf "%.3f %s %.2f %.2f %s", (c1-c0)/dt/1e6, cpp, s/hz/dt, g/hz/dt, gc}')
-  log "$RUN: mpps cyc_per_pkt sw_cpu gen_cpu gen_cyc_per_pkt = $r"
-  if awk -v r="$r" -v m=$MINCPU 'BEGIN{split(r, a, " "); exit !(a[3] < m || a[4] < m)}'; then
-    echo "$r" >> $LOG/vswitch.contended; log "$RUN: contended (CPU share < $MINCPU): $r; busy now: $(busy)"; return 1; fi
-  echo "$r" >> $LOG/vswitch.runs
+  gc=$(gen_cpp)
+  record vswitch $s "$R_MPPS $cpp $R_SW $R_GEN ${gc:--} ${busyf:--}"
 }
 
-ovs_run() {         # rep -> appends the same 5 fields to $LOG/ovs.runs (ovs-baseline.sh retries by itself)
-  local out line f
-  log "ovs$1: $OVS_BASELINE -S A -r 1 -d $DUR -w $WARM -b $BURSTS -s $SW_CORE -g $GEN_CORE -m $MINCPU -t $TRIES -q $QUIET"
-  out=$(bash "$OVS_BASELINE" -S A -r 1 -d $DUR -w $WARM -b $BURSTS -s $SW_CORE -g $GEN_CORE -m $MINCPU -t $TRIES \
-        -q $QUIET 2>$LOG/ovs$1.err)
-  echo "$out" > $LOG/ovs$1.out
-  grep -h "logs kept in" $LOG/ovs$1.err | sed 's/.*logs kept in /ovs logs: /' >&2
-  line=$(grep -m1 '^ovs-dpdk scenario=A ' <<<"$out")
-  if [ -z "$line" ] || grep -q 'mpps=FAIL' <<<"$line"; then log "ovs$1: failed: ${line:-no result} (see $LOG/ovs$1.err)"; return; fi
+ovs_run_p() {       # scen rep try (scenario P, private OVS) -> returns 1 only if CPU-contended
+  local s=$1 swtid gentid cpp gc busyf
+  RUN=ovs$s$2-$3; wait_quiet
+  ovs_setup || { log "$RUN: setup failed (see $LOG/$RUN-*)"; stop_all; ovs_cleanup; return 0; }
+  CNT=ovs_tx
+  if ! wait_traffic; then log "$RUN: no traffic"; stop_all; ovs_cleanup; return 0; fi
+  sleep $WARM
+  appctl dpif-netdev/pmd-stats-clear
+  swtid=$(tid_of $SWPID '^pmd'); gentid=$(tid_of $GENPID '^(rte|lcore)-worker-0$')
+  measure $swtid $gentid
+  { appctl dpif-netdev/pmd-stats-show; appctl dpif-netdev/pmd-perf-show; appctl dpctl/dump-flows -m;
+    ofctl dump-flows br0; ofctl dump-ports br0; } > $LOG/$RUN-pmd.txt 2>&1
+  cpp=$(sed -n 's/.*avg processing cycles per packet: \([0-9.]*\).*/\1/p' $LOG/$RUN-pmd.txt | head -1)
+  busyf=$(sed -n 's/.*processing cycles: [0-9]* (\([0-9.]*\)%).*/\1/p' $LOG/$RUN-pmd.txt | head -1 | awk '{printf "%.3f", $1/100}')
+  cat /proc/loadavg > $LOG/$RUN-loadavg.txt
+  stop_all; ovs_cleanup
+  gc=$(gen_cpp)
+  record ovs $s "$R_MPPS ${cpp:--} $R_SW $R_GEN ${gc:--} ${busyf:--}"
+}
+
+ovs_run_baseline() { # scen rep -> appends the same 5 fields (ovs-baseline.sh retries by itself)
+  local s=$1 out line f
+  log "ovs$s$2: $OVS_BASELINE -S $s -r 1 -d $DUR -w $WARM -b $BURSTS -s $SW_CORE -g $GEN_CORE -m $MINCPU -t $TRIES -q $QUIET"
+  out=$(bash "$OVS_BASELINE" -S $s -r 1 -d $DUR -w $WARM -b $BURSTS -s $SW_CORE -g $GEN_CORE -m $MINCPU -t $TRIES \
+        -q $QUIET 2>$LOG/ovs$s$2.err)
+  echo "$out" > $LOG/ovs$s$2.out
+  grep -h "logs kept in" $LOG/ovs$s$2.err | sed 's/.*logs kept in /ovs logs: /' >&2
+  line=$(grep -m1 "^ovs-dpdk scenario=$s " <<<"$out")
+  if [ -z "$line" ] || grep -q 'mpps=FAIL' <<<"$line"; then log "ovs$s$2: failed: ${line:-no result} (see $LOG/ovs$s$2.err)"; return; fi
   f=$(awk '{for(i=1;i<=NF;i++){split($i,kv,"="); v[kv[1]]=kv[2]} printf "%s %s %s %s %s", v["mpps"], v["cyc_per_pkt"], v["sw_cpu"], v["gen_cpu"], v["gen_cyc_per_pkt"]}' <<<"$line")
-  log "ovs$1: mpps cyc_per_pkt sw_cpu gen_cpu gen_cyc_per_pkt = $f$(grep -q CONTENDED <<<"$line" && echo ' (CONTENDED)')"
-  if grep -q CONTENDED <<<"$line"; then echo "$f" >> $LOG/ovs.contended; else echo "$f" >> $LOG/ovs.runs; fi
+  log "ovs$s$2: mpps cyc_per_pkt sw_cpu gen_cpu gen_cyc_per_pkt = $f$(grep -q CONTENDED <<<"$line" && echo ' (CONTENDED)')"
+  if grep -q CONTENDED <<<"$line"; then echo "$f" >> $LOG/ovs-$s.contended; else echo "$f" >> $LOG/ovs-$s.runs; fi
 }
 
 # median of column $2 of file $1 printed with format $3 ("-" when no numeric value)
 median() { awk -v c=$2 '$c ~ /^[0-9.]+$/ {print $c}' "$1" | sort -g | awk -v f="$3" '{v[NR]=$1} END{if(!NR){print "-"; exit}
   printf f, (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-summary() {         # name label -> detail line; sets M_<name> and C_<name> (median mpps and cyc/pkt)
-  local n=$2 f=$LOG/$1.runs flag=""
-  [ -s $f ] || { [ -s $LOG/$1.contended ] && f=$LOG/$1.contended && flag=" CONTENDED"; }
-  [ -s $f ] || { echo "$n scenario=A mpps=FAIL"; printf -v M_$1 %s -; printf -v C_$1 %s -; return; }
+summary() {         # name scen label -> detail line; sets M_<name> and C_<name> (median mpps and cyc/pkt)
+  local n=$3 f=$LOG/$1-$2.runs flag=""
+  [ -s $f ] || { [ -s $LOG/$1-$2.contended ] && f=$LOG/$1-$2.contended && flag=" CONTENDED"; }
+  [ -s $f ] || { echo "$n scenario=$2 mpps=FAIL"; printf -v M_$1 %s -; printf -v C_$1 %s -; return; }
   printf -v M_$1 %s "$(median $f 1 %.3f)"; printf -v C_$1 %s "$(median $f 2 %.1f)"
-  [ -n "$flag" ] && CONTENDED="$CONTENDED $n"
-  awk -v n=$n -v f="$flag" -v m="$(median $f 1 %.3f)" -v c="$(median $f 2 %.1f)" -v gc="$(median $f 5 %.1f)" \
+  [ -n "$flag" ] && CONTENDED="$CONTENDED $n/$2"
+  awk -v n=$n -v s=$2 -v f="$flag" -v m="$(median $f 1 %.3f)" -v c="$(median $f 2 %.1f)" -v gc="$(median $f 5 %.1f)" \
+      -v b="$(median $f 6 %.3f)" \
     '{l=l (NR>1?",":"") $1; sw+=$3; g+=$4; if(NR==1||$1<mn)mn=$1; if(NR==1||$1>mx)mx=$1}
-     END{printf "%s scenario=A mpps=%s min=%.3f max=%.3f runs=%s cyc_per_pkt=%s gen_cyc_per_pkt=%s sw_cpu=%.2f gen_cpu=%.2f%s\n",
-         n, m, mn, mx, l, c, gc, sw/NR, g/NR, f}' $f
+     END{printf "%s scenario=%s mpps=%s min=%.3f max=%.3f runs=%s cyc_per_pkt=%s gen_cyc_per_pkt=%s sw_cpu=%.2f gen_cpu=%.2f sw_busy=%s%s\n",
+         n, s, m, mn, mx, l, c, gc, sw/NR, g/NR, b, f}' $f
 }
 
-log "work dir $W; switch core $SW_CORE, generator core $GEN_CORE, ${DUR}s x $REPS, warm-up ${WARM}s," \
-    "tx_first bursts $BURSTS, TSC ${TSC_MHZ} MHz, vswitch memory: $(mem_desc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
-: > $LOG/vswitch.runs; : > $LOG/vswitch.contended; : > $LOG/ovs.runs; : > $LOG/ovs.contended
-for r in $(seq $REPS); do
-  for t in $(seq $TRIES); do vsw_run $r $t && break; sleep 5; done
-  [ $OVS = 1 ] && ovs_run $r
-done
+loop_scenario() {   # A | B | P
+  local s=$1 r t gdesc
+  : > $LOG/vswitch-$s.runs; : > $LOG/vswitch-$s.contended; : > $LOG/ovs-$s.runs; : > $LOG/ovs-$s.contended
+  for r in $(seq $REPS); do
+    for t in $(seq $TRIES); do vsw_run $s $r $t && break; sleep 5; done
+    if [ $OVS = 1 ]; then
+      if [ $s = P ]; then for t in $(seq $TRIES); do ovs_run_p $s $r $t && break; sleep 5; done
+      elif [ -r "$OVS_BASELINE" ]; then ovs_run_baseline $s $r; fi
+    fi
+  done
+  CONTENDED=""
+  gdesc="io loopback, tx_first $BURSTS"; [ $s = P ] && gdesc="testpmd flowgen, 1 flow per port"
+  {
+    summary vswitch $s vswitch
+    [ $OVS = 1 ] && summary ovs $s ovs-dpdk
+    layout="(switch PMD on CPU$SW_CORE, generator on CPU$GEN_CORE, 64B, $gdesc)"
+    if [ $OVS = 1 ] && [ "$M_ovs" != - ]; then
+      ratios=$(awk -v mv=$M_vswitch -v cv=$C_vswitch -v mo=$M_ovs -v co=$C_ovs 'BEGIN{
+        rc = (cv ~ /^[0-9.]+$/ && co ~ /^[0-9.]+$/ && co > 0) ? sprintf("%.2f", cv/co) : "-";
+        rr = (mv ~ /^[0-9.]+$/ && mo ~ /^[0-9.]+$/ && mo > 0) ? sprintf("%.2f", mv/mo) : "-";
+        printf "ratio cyc vswitch/ovs=%s  rate ratio=%s", rc, rr}')
+      echo "scenario=$s vswitch mpps=$M_vswitch cyc/pkt=$C_vswitch | ovs-dpdk mpps=$M_ovs cyc/pkt=$C_ovs | $ratios  $layout"
+    else
+      echo "scenario=$s vswitch mpps=$M_vswitch cyc/pkt=$C_vswitch | ${OVS_NA:-ovs-dpdk: failed}  $layout"
+    fi
+    [ -n "$CONTENDED" ] && echo "WARNING: no uncontended run for:$CONTENDED (CPU share < $MINCPU): figures are not reliable"
+  } | tee -a $LOG/summary.txt
+}
 
-CONTENDED=""
-{
-  summary vswitch vswitch
-  [ $OVS = 1 ] && summary ovs ovs-dpdk
-  layout="(switch PMD on CPU$SW_CORE, generator on CPU$GEN_CORE, 64B, tx_first $BURSTS)"
-  if [ $OVS = 1 ]; then
-    ratios=$(awk -v mv=$M_vswitch -v cv=$C_vswitch -v mo=$M_ovs -v co=$C_ovs 'BEGIN{
-      rc = (cv ~ /^[0-9.]+$/ && co ~ /^[0-9.]+$/ && co > 0) ? sprintf("%.2f", cv/co) : "-";
-      rr = (mv ~ /^[0-9.]+$/ && mo ~ /^[0-9.]+$/ && mo > 0) ? sprintf("%.2f", mv/mo) : "-";
-      printf "ratio cyc vswitch/ovs=%s  rate ratio=%s", rc, rr}')
-    echo "scenario=A vswitch mpps=$M_vswitch cyc/pkt=$C_vswitch | ovs-dpdk mpps=$M_ovs cyc/pkt=$C_ovs | $ratios  $layout"
-  else
-    echo "scenario=A vswitch mpps=$M_vswitch cyc/pkt=$C_vswitch | $OVS_NA  $layout"
-  fi
-  [ -n "$CONTENDED" ] && echo "WARNING: no uncontended run for:$CONTENDED (CPU share < $MINCPU): figures are not reliable"
-  echo "vswitch memory: $(mem_desc); logs: $LOG"
-} | tee $LOG/summary.txt
+log "work dir $W; scenarios $SCEN; switch core $SW_CORE, generator core $GEN_CORE, ${DUR}s x $REPS, warm-up ${WARM}s," \
+    "tx_first bursts $BURSTS, TSC ${TSC_MHZ} MHz, vswitch memory: $(mem_desc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+for s in $SCEN; do
+  case $s in
+  A|B|P) loop_scenario $s ;;
+  F) scen_flows ;;
+  U) scen_setup_rate ;;
+  M) scen_memory ;;
+  esac
+done
+echo "vswitch memory: $(mem_desc); logs: $LOG" | tee -a $LOG/summary.txt

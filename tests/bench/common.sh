@@ -78,10 +78,11 @@ sw() { "$SWITCHCTL" --socket "$W/sw.sock" --timeout 10 "$@"; }
 # as ovs-baseline.sh, which pins all OVS threads to SW_CORE. Without --lcores, switchd maps EAL lcore 0
 # (its control thread) to the non-PMD CPUs (= GEN_CORE on a 2-CPU machine) and EAL's pthread_setaffinity
 # silently overrides taskset: the control, interrupt, telemetry and vhost threads would land on GEN_CORE.
+# Arguments, if any, are extra switchd options (e.g. --max-megaflows 1200000).
 start_switchd() {
     mkdir -p $W/sock; rm -f $W/sw.sock
     bg $LOG/$RUN-switchd.log taskset -c $SW_CORE "$SWITCHD" --pmd-cores $SW_CORE --control-socket $W/sw.sock \
-        --db none --eal "--lcores 0@$SW_CORE,1@$SW_CORE --no-pci --file-prefix ${TAG}s $SW_MEM"
+        --db none "$@" --eal "--lcores 0@$SW_CORE,1@$SW_CORE --no-pci --file-prefix ${TAG}s $SW_MEM"
     SWPID=${PIDS[-1]}
     for _ in $(seq 150); do
         grep -q "switchd: ready" $LOG/$RUN-switchd.log 2>/dev/null && [ -S $W/sw.sock ] && return 0
@@ -93,7 +94,10 @@ start_switchd() {
 
 # testpmd virtio-user "VMs", server=1 (switchd is the vhost-user client, like OVS dpdkvhostuserclient).
 # gen MODE QUEUES SOCKET... ; MODE io = loopback primed by "start tx_first $BURSTS" (as ovs-baseline.sh
-# scenario A), rxonly = connected but silent. Main and forwarding lcores on GEN_CORE.
+# scenario A), rxonly = connected but silent, flowgen = every port sends fresh 64-byte IPv4/UDP packets
+# (destination IP cycling over FLOWGEN_FLOWS addresses, default 1; FLOWGEN_CLONES: each new packet is sent
+# that many more times, refcounted, default 0; testpmd 22.11 flowgen uses the fixed MACs 00:01:02:03:04:00
+# -> 00:01:02:03:04:01, not --eth-peer) and frees what it receives. Main and forwarding lcores on GEN_CORE.
 gen() {
     local mode=$1 q=$2 i=0 s vd=() ex=(); shift 2
     for s in "$@"; do
@@ -102,6 +106,9 @@ gen() {
     if [ $mode = io ]; then
         echo "start tx_first $BURSTS" > $W/gen.cmd
         ex=(--cmdline-file=$W/gen.cmd --eth-peer=0,02:00:00:00:00:11 --eth-peer=1,02:00:00:00:00:10)
+    elif [ $mode = flowgen ]; then
+        ex=(--flowgen-flows=${FLOWGEN_FLOWS:-1} --flowgen-clones=${FLOWGEN_CLONES:-0}
+            --eth-peer=0,02:00:00:00:00:11 --eth-peer=1,02:00:00:00:00:10)
     fi
     # shellcheck disable=SC2086
     bg $LOG/$RUN-gen.out dpdk-testpmd --lcores "0@$GEN_CORE,1@$GEN_CORE" --main-lcore 1 --no-pci \
@@ -119,3 +126,11 @@ wait_quiet() { local t=0 u; while u=$(cpu_busy); awk -v u=$u 'BEGIN{exit !(u > 0
     t=$((t + 6)); (( t >= QUIET )) && { log "still busy, running anyway"; return; }; sleep 5; done; }
 tid_of()   { local t; for t in /proc/$1/task/*; do grep -qE "$2" $t/comm 2>/dev/null && { echo ${t##*/}; return; }; done; echo 0; }
 ticks()    { awk '{print $14 + $15}' /proc/$1/task/$2/stat 2>/dev/null || echo 0; }   # utime+stime
+
+# CPU time (jiffies) of the processes we started (each /proc/PID/stat counts all its threads) and of the
+# whole machine; foreign_cpu A B = CPUs used by everything else between two "cpu_snap" samples.
+cpu_snap() { local p t=0 a
+    for p in "${PIDS[@]}"; do a=$(awk '{print $14 + $15 + $16 + $17}' /proc/$p/stat 2>/dev/null); t=$((t + ${a:-0})); done
+    echo "$(date +%s.%N) $t $(awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat)"; }
+foreign_cpu() { awk -v a="$1" -v b="$2" -v hz=$HZ 'BEGIN{split(a, x, " "); split(b, y, " ");
+    f = ((y[3]-x[3]) - (y[2]-x[2])) / hz / (y[1]-x[1]); printf "%.2f", (f < 0 ? 0 : f)}'; }
