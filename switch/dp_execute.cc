@@ -13,34 +13,14 @@
 #include <rte_mbuf.h>
 
 #include "meters.h"
+#include "flow_key.h"
+#include "wire.h"
 
 namespace vswitch {
 
 namespace {
 
-constexpr uint32_t kHdrMax = 128;   // what flow_extract reads (see flow_extract.cc)
-constexpr uint32_t kEthLen = 14;
-constexpr uint32_t kVlanLen = 4;
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint16_t kVlanCfiHost = 0x1000;
-
-inline uint16_t rd16(const uint8_t* p) {
-    uint16_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-inline void wr16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, sizeof v); }
-inline uint32_t rd32(const uint8_t* p) {
-    uint32_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-inline void wr32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
-
-inline bool is_vlan_tpid(uint16_t be_type) {
-    return be_type == RTE_BE16(0x8100) || be_type == RTE_BE16(0x88a8);
-}
+using namespace wire;
 
 inline bool is_modifying(DpActionType t) {
     switch (t) {
@@ -215,7 +195,7 @@ inline bool push_vlan(rte_mbuf* m, uint16_t tci_host) {
     std::memmove(d, d + kVlanLen, 12);
     wr16(d + 12, RTE_BE16(0x8100));
     // CFI is the "tag present" marker of the key convention: DEI goes out as 0.
-    wr16(d + 14, rte_cpu_to_be_16(static_cast<uint16_t>(tci_host & ~kVlanCfiHost)));
+    wr16(d + 14, rte_cpu_to_be_16(static_cast<uint16_t>(tci_host & ~kVlanCfi)));
     return true;
 }
 

@@ -9,6 +9,7 @@
 // After that, "offset + n <= frame" implies the bytes are readable, so the parser
 // never asks the mbuf again.
 #include "flow_extract.h"
+#include "wire.h"
 
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
@@ -19,28 +20,8 @@ namespace vswitch {
 
 namespace {
 
-constexpr uint32_t kHdrMax = 128;
-constexpr uint32_t kEthLen = 14;
-constexpr uint32_t kVlanLen = 4;
-constexpr uint32_t kIpv4MinLen = 20;
-constexpr uint32_t kIpv6Len = 40;
-constexpr uint32_t kArpEthIpv4Len = 28;
+using namespace wire;
 
-constexpr uint8_t kProtoIcmp = 1;
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kProtoIcmpv6 = 58;
-constexpr uint8_t kProtoSctp = 132;
-
-inline uint16_t rd16(const uint8_t* p) {
-    uint16_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-inline bool is_vlan_tpid(uint16_t be_type) {
-    return be_type == RTE_BE16(0x8100) || be_type == RTE_BE16(0x88a8);
-}
 
 // Minimum L4 header we need before trusting the ports/type/code. ICMP/ICMPv6 count
 // the 4-byte type-specific word: every message type has it.
