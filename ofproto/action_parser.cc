@@ -10,6 +10,7 @@
 #include "ofproto/port_syntax.h"
 #include "ofproto/tokenizer.h"
 #include "ofproto/value_syntax.h"
+#include "switch/drop_reasons.h"
 
 namespace vswitch::ofp {
 namespace {
@@ -373,6 +374,7 @@ FlowError parse_actions(std::string_view text, const PortDirectory& ports, OfAct
                         const ActionContext& ctx) {
     out.clear();
     const Element* drop = nullptr;
+    const Element* terminal = nullptr;           // drop:REASON or arp_reply seen
     const Element* last_instruction = nullptr;   // write_metadata or goto_table seen
     bool saw_goto = false;
     std::vector<Element> elems = split_actions(text);
@@ -385,9 +387,36 @@ FlowError parse_actions(std::string_view text, const PortDirectory& ports, OfAct
             if (!bare) return error(std::string(name) + " does not take an argument", e.text);
             return {};
         };
+        if (terminal) return error(std::string(terminal->key) + " must be the last action", terminal->text);
         if (iequals(k, "drop") && bare) {
             drop = &e;
             continue;
+        } else if (iequals(k, "drop")) {
+            if (e.sep != ':' || e.value.empty()) return error("drop: expected drop or drop:REASON", e.text);
+            std::optional<DropReason> r;
+            for (size_t i = 0; i < kDropReasonCount; i++) {
+                const auto dr = static_cast<DropReason>(i);
+                if (drop_reason_is_pipeline(dr) && e.value == drop_reason_name(dr)) r = dr;
+            }
+            if (!r) {
+                std::string names;
+                for (size_t i = 0; i < kDropReasonCount; i++)
+                    if (drop_reason_is_pipeline(static_cast<DropReason>(i)))
+                        names += std::string(names.empty() ? "" : ", ") +
+                                 drop_reason_name(static_cast<DropReason>(i));
+                return error("drop: '" + std::string(e.value) + "' is not a drop reason (" + names + ")",
+                             e.text);
+            }
+            out.push_back(NamedDropAction{static_cast<uint8_t>(*r)});
+            terminal = &e;
+        } else if (iequals(k, "arp_reply")) {
+            if (e.sep != ':') return error("arp_reply: expected arp_reply:MAC", e.text);
+            ArpReplyAction a{};
+            if (std::string err = parse_mac(e.value, a.mac); !err.empty())
+                return error("arp_reply: " + err, e.text);
+            if (a.mac[0] & 1) return error("arp_reply: the MAC must be unicast", e.text);
+            out.push_back(a);
+            terminal = &e;
         } else if (iequals(k, "output")) {
             if (e.sep != ':') return error("output: expected output:PORT", e.text);
             if (FlowError err = parse_target(e, "output", e.value, ports, out)) return err;

@@ -141,11 +141,29 @@ struct MeterAction {
     bool operator==(const MeterAction&) const = default;
 };
 
+// arp_reply:MAC (extension, not in ovs-ofctl) — the ARP responder in one action: an
+// Ethernet/IPv4 ARP request becomes the reply "arp_tpa is at MAC" and goes back out of
+// the ingress port; anything else is dropped. Ends the packet's path (must be last).
+// Open vSwitch spells this as a sequence of move/load actions on ARP fields, which this
+// datapath cannot write.
+struct ArpReplyAction {
+    uint8_t mac[6];
+    bool operator==(const ArpReplyAction&) const = default;
+};
+
+// drop:REASON (extension) — drop, counted in the datapath's drop statistics under
+// REASON (one of the pipeline reasons of drop_reasons.h, e.g. vpc_spoofed). Ends the
+// packet's path (must be last); outputs before it still happen.
+struct NamedDropAction {
+    uint8_t reason;   // a DropReason
+    bool operator==(const NamedDropAction&) const = default;
+};
+
 using OfAction = std::variant<OutputAction, InPortAction, FloodAction, NormalAction,
                               ResubmitAction, GotoTableAction, SetFieldAction, LoadAction,
                               MoveAction, ModVlanAction, PushVlanAction, PopVlanAction,
                               DecTtlAction, WriteMetadataAction, NoteAction, GroupAction,
-                              MeterAction>;
+                              MeterAction, ArpReplyAction, NamedDropAction>;
 using OfActionList = std::vector<OfAction>;   // empty = drop
 
 template <class... Fs>

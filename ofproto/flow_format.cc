@@ -6,6 +6,7 @@
 #include "ofproto/field_syntax.h"
 #include "ofproto/port_syntax.h"
 #include "ofproto/value_syntax.h"
+#include "switch/drop_reasons.h"
 
 namespace vswitch::ofp {
 namespace {
@@ -186,6 +187,10 @@ std::string format_action(const OfAction& a, const PortDirectory& ports) {
             },
             [&](const GroupAction& g) { return "group:" + std::to_string(g.id); },
             [&](const MeterAction& m) { return "meter:" + std::to_string(m.id); },
+            [&](const ArpReplyAction& a) { return "arp_reply:" + format_mac(a.mac); },
+            [&](const NamedDropAction& d) {
+                return std::string("drop:") + drop_reason_name(static_cast<DropReason>(d.reason));
+            },
         },
         a);
 }

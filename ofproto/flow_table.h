@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "ofproto/group.h"
+#include "ofproto/overlay_config.h"
 #include "ofproto/rule.h"
 #include "ofproto/table_index.h"
 
@@ -66,6 +67,9 @@ public:
     }
     bool erase_group(uint32_t id) { return groups_.erase(id) > 0; }
     void set_ports(std::vector<uint32_t> sorted) { ports_ = std::move(sorted); }
+    // Never null (an empty config: no underlay, no tunnels).
+    const OverlayConfig& overlay() const { return *overlay_; }
+    void set_overlay(OverlayConfig c) { overlay_ = std::make_shared<const OverlayConfig>(std::move(c)); }
 
     // A copy with `added` installed in order. A rule with the same table, priority and
     // match as an existing one (or an earlier one in `added`) replaces it.
@@ -91,6 +95,7 @@ private:
     size_t n_rules_ = 0;
     std::map<uint32_t, std::shared_ptr<const GroupSpec>> groups_;
     std::vector<uint32_t> ports_;   // ascending
+    std::shared_ptr<const OverlayConfig> overlay_ = std::make_shared<const OverlayConfig>();
 };
 
 }  // namespace vswitch::ofp

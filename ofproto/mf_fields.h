@@ -8,8 +8,10 @@
 // numeric values: bit 0 of ip_dst is the last bit of the address, as in ovs-ofctl.
 //
 // Writable packet fields are those the datapath has a set action for (dp_actions.h);
-// the others (eth_type, ip_proto, TTL, IPv6, ARP, ICMP, tunnel) can be read and matched
-// but not written (in_port is writable: it only changes what later lookups see).
+// the others (eth_type, ip_proto, TTL, IPv6, ARP, ICMP) can be read and matched but not
+// written. in_port and the tunnel fields are writable although no datapath action sets
+// them: in_port only changes what later lookups see, tun_* only what a later output to a
+// tunnel port encapsulates with.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <unordered_set>
 
@@ -17,6 +18,7 @@
 #include "ofproto/flow_table.h"
 #include "ofproto/group.h"
 #include "ofproto/mac_learning.h"
+#include "ofproto/neighbors.h"
 #include "ofproto/translate.h"
 #include "ofproto/value_syntax.h"
 #include "switch/flow_key_format.h"
@@ -62,6 +64,7 @@ struct Ofproto::Impl {
     std::atomic<uint64_t> version{0};
     ofp::TableStats stats;
     ofp::MacLearning ml;
+    ofp::Neighbors neighbors;
     std::map<uint32_t, ofp::MeterSpec> meters;
     std::atomic<int> no_learning{0};
 
@@ -117,7 +120,8 @@ Ofproto::~Ofproto() = default;
 
 bool Ofproto::translate(const FlowKey& key, Translation& out) const {
     bool may_learn = impl_->no_learning.load(std::memory_order_acquire) == 0 || on_pmd_thread();
-    ofp::XlateEnv env{impl_->current(), &impl_->ml, &impl_->stats, may_learn};
+    ofp::XlateEnv env{impl_->current(), &impl_->ml, &impl_->stats, may_learn, nullptr,
+                      &impl_->neighbors};
     ofp::translate_key(env, key, out);
     return true;
 }
@@ -336,6 +340,23 @@ void Ofproto::set_ports(std::vector<uint32_t> ports) {
     impl_->publish(std::move(next));
 }
 
+void Ofproto::set_overlay(ofp::OverlayConfig cfg) {
+    const ofp::OverlayConfig& cur = impl_->current().overlay();
+    if (cur.underlay == cfg.underlay && cur.tunnels.size() == cfg.tunnels.size() &&
+        std::equal(cur.tunnels.begin(), cur.tunnels.end(), cfg.tunnels.begin(),
+                   [](const auto& a, const auto& b) {
+                       return a.first == b.first && std::memcmp(&a.second, &b.second, sizeof a.second) == 0;
+                   }))
+        return;
+    auto next = impl_->current().copy();
+    next->set_overlay(std::move(cfg));
+    impl_->publish(std::move(next));
+}
+
+const ofp::OverlayConfig& Ofproto::overlay() const { return impl_->current().overlay(); }
+ofp::Neighbors& Ofproto::neighbors() { return impl_->neighbors; }
+const ofp::Neighbors& Ofproto::neighbors() const { return impl_->neighbors; }
+
 size_t Ofproto::expire(std::chrono::steady_clock::time_point now) {
     bool any = false;
     impl_->current().for_each([&](const RulePtr& r) { any = any || r->expired(now); });
@@ -397,7 +418,7 @@ FlowError Ofproto::trace(std::string_view packet, std::vector<std::string>& line
     lines.push_back("");
     Translation t;
     Tracer tracer(impl_->ports, lines);
-    ofp::XlateEnv env{impl_->current(), &impl_->ml, nullptr, false, &initial};
+    ofp::XlateEnv env{impl_->current(), &impl_->ml, nullptr, false, &initial, &impl_->neighbors};
     ofp::translate_key(env, key, t, &tracer);
     lines.push_back("");
     FlowKey masked;

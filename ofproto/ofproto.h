@@ -29,7 +29,9 @@ namespace vswitch {
 
 namespace ofp {
 class MacLearning;
+class Neighbors;
 struct MeterSpec;
+struct OverlayConfig;
 }
 
 // Port names <-> datapath/OpenFlow port numbers; implemented by switchd's wiring.
@@ -130,6 +132,14 @@ public:
 
     // The ports output:all, flood and NORMAL may use (the switch's ports).
     void set_ports(std::vector<uint32_t> ports);
+
+    // The underlay and the tunnel ports (overlay_config.h); switchd's wiring keeps it in
+    // line with the ports and set-uplink. A change is a new snapshot (revalidate after).
+    void set_overlay(ofp::OverlayConfig cfg);
+    const ofp::OverlayConfig& overlay() const;
+    // Underlay next hops; its version() moves on every change (revalidate after).
+    ofp::Neighbors& neighbors();
+    const ofp::Neighbors& neighbors() const;
 
     // Removes rules whose idle_timeout or hard_timeout passed; returns how many.
     size_t expire(std::chrono::steady_clock::time_point now);

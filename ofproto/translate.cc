@@ -47,9 +47,11 @@ public:
     }
 
     void run() {
-        do_table(0);
+        if (!underlay_input()) do_table(0);
         if (aborted_) {
             out_.actions.clear();
+        } else if (out_.actions.empty() && failed_ != DropReason::Count) {
+            out_.actions.push_back(DpAction::drop(static_cast<uint8_t>(failed_)));
         }
     }
 
@@ -283,7 +285,110 @@ private:
 
     void output(uint32_t port) {
         commit();
-        if (port != in_port()) out_.actions.push_back(DpAction::output(port));
+        if (port == in_port()) return;
+        if (const TunnelPortConfig* t = tables_.overlay().tunnel(port)) {
+            tunnel_output(port, *t);
+            return;
+        }
+        out_.actions.push_back(DpAction::output(port));
+    }
+
+    // ---------------------------------------------------------------- overlay
+
+    // A packet field's value as the pipeline now sees it; read into the mask unless an
+    // action wrote it.
+    template <class T>
+    T tun_field(Field f, T FlowKey::*member) {
+        if (!is_const(f)) read_field(f);
+        return st_.w.*member;
+    }
+
+    void tunnel_fail(DropReason r, const std::string& why) {
+        if (failed_ == DropReason::Count) failed_ = r;
+        say("tunnel: " + why + ": not sent (" + drop_reason_name(r) + ")");
+    }
+
+    void tunnel_output(uint32_t port, const TunnelPortConfig& t) {
+        const OverlayConfig& ov = tables_.overlay();
+        const Underlay& u = ov.underlay;
+        if (u.port == 0 || u.local_ip == 0) return tunnel_fail(DropReason::TunnelNoRoute, "no underlay (set-uplink)");
+        const uint32_t dst = t.remote_ip ? t.remote_ip : tun_field(Field::TunDst, &FlowKey::tun_dst);
+        const uint64_t key = t.key_flow ? tun_field(Field::TunId, &FlowKey::tun_id) : t.key;
+        if (dst == 0) return tunnel_fail(DropReason::TunnelNoRoute, "no remote IP (tun_dst is 0)");
+        encap::TunnelSpec spec;
+        spec.type = t.type;
+        std::memcpy(spec.src_mac, u.mac, 6);
+        const uint32_t nh = ov.next_hop(dst);
+        if (!env_.neighbors || !env_.neighbors->lookup(nh, spec.dst_mac)) {
+            if (env_.neighbors && env_.may_learn) env_.neighbors->want(nh);
+            return tunnel_fail(DropReason::TunnelNoNeighbor, "next hop " + ipv4_text(nh) + " unresolved");
+        }
+        spec.src_ip = u.local_ip;
+        spec.dst_ip = dst;
+        spec.vni = static_cast<uint32_t>(key);
+        spec.dst_port = t.dst_port;
+        spec.ttl = t.ttl;
+        spec.tos = t.tos;
+        spec.df = t.df;
+        encap::TunnelHeader h;
+        std::string err;
+        if (key > (t.type == encap::TunnelType::Vxlan ? 0xffffffull : 0xffffffffull) ||
+            !encap::build_header(spec, h, err))
+            return tunnel_fail(DropReason::TunnelNoRoute,
+                               err.empty() ? "key " + std::to_string(key) + " too big" : err);
+        h.mtu = u.mtu;
+        out_.actions.push_tunnel(h);
+        out_.actions.push_back(DpAction::output(u.port));
+        say("tunnel: encapsulated (key " + std::to_string(key) + ") to " + ipv4_text(dst) +
+            " via port " + std::to_string(u.port));
+    }
+
+    static std::string ipv4_text(uint32_t be) {
+        char b[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &be, b, sizeof b);
+        return b;
+    }
+
+    // The VTEP's own traffic on the underlay port; true = handled (no table lookup).
+    bool underlay_input() {
+        const OverlayConfig& ov = tables_.overlay();
+        const Underlay& u = ov.underlay;
+        if (u.port == 0 || u.local_ip == 0 || in_port() != u.port) return false;
+        read_field(Field::DlType);
+        if (st_.w.dl_type == htons(0x0806)) {
+            read_field(Field::NwDst);   // ARP target
+            if (st_.w.nw_dst != u.local_ip) return false;
+            read_field(Field::NwProto);   // opcode
+            const uint8_t op = st_.w.nw_proto;
+            if (op != 1 && op != 2) return false;
+            read_field(Field::NwSrc);
+            read_field(Field::DlSrc);
+            if (env_.neighbors && env_.may_learn) env_.neighbors->learn(st_.w.nw_src, st_.w.dl_src);
+            if (op == 1) {
+                out_.actions.push_back(DpAction::arp_reply(u.mac));
+                out_.actions.push_back(DpAction::output(u.port));
+                say("underlay: ARP request for the local IP answered");
+            } else {
+                out_.actions.push_back(DpAction::drop(static_cast<uint8_t>(DropReason::ArpConsumed)));
+                say("underlay: ARP reply learned");
+            }
+            return true;
+        }
+        if (st_.w.dl_type != htons(0x0800)) return false;
+        read_field(Field::NwDst);
+        if (st_.w.nw_dst != u.local_ip) return false;
+        read_field(Field::NwProto);
+        const uint8_t proto = st_.w.nw_proto;
+        if (proto == 17) read_field(Field::TpDst);
+        for (const auto& [port, t] : ov.tunnels) {
+            const bool vx = t.type == encap::TunnelType::Vxlan;
+            if (vx ? proto == 17 && st_.w.tp_dst == htons(t.dst_port) : proto == 47) {
+                out_.actions.push_back(DpAction::tunnel_pop(port, t.type, t.dst_port));
+                say("underlay: tunnel packet for us, decapsulated as from port " + std::to_string(port));
+                return true;
+            }
+        }
+        return false;
     }
 
     void flood() {
@@ -354,6 +459,11 @@ private:
                                a.arg.u32 = m.id;
                                out_.actions.push_back(a);
                            },
+                           [&](const ArpReplyAction& a) { arp_reply(a); },
+                           [&](const NamedDropAction& d) {
+                               out_.actions.push_back(DpAction::drop(d.reason));
+                               stopped_ = true;
+                           },
                        },
                        act);
         }
@@ -375,6 +485,20 @@ private:
         if (!tagged()) set_tci(kVlanCfi);
         if (v.pcp) write(Mf::VlanPcp, v.value, 0x7);
         else write(Mf::VlanVid, v.value, 0xfff);
+    }
+
+    // Only an ARP request can be answered; what the answer says comes from the packet's
+    // target address, which the megaflow therefore matches exactly.
+    void arp_reply(const ArpReplyAction& a) {
+        stopped_ = true;
+        read_field(Field::DlType);
+        if (st_.w.dl_type != htons(0x0806)) return say("arp_reply: not ARP, dropped");
+        read_field(Field::NwProto);
+        if (st_.w.nw_proto != 1) return say("arp_reply: not an ARP request, dropped");
+        read_field(Field::NwDst);
+        commit();
+        out_.actions.push_back(DpAction::arp_reply(a.mac));
+        out_.actions.push_back(DpAction::output(in_port()));
     }
 
     void dec_ttl() {
@@ -489,7 +613,8 @@ private:
     int depth_ = 0;
     int n_resubmits_ = 0;
     uint8_t current_table_ = 0;
-    bool stopped_ = false;   // dec_ttl expiry: nothing more for this packet
+    bool stopped_ = false;   // dec_ttl expiry, drop:REASON, arp_reply: nothing more
+    DropReason failed_ = DropReason::Count;   // first tunnel output that could not be built
     bool aborted_ = false;   // loop: the whole translation is a drop
 };
 

@@ -42,6 +42,21 @@
 //    dl_dst, dl_type, nw_src, nw_dst, nw_proto, tp_src, tp_dst); NORMAL adds what
 //    normal.h says. A field written by an action and then read costs nothing.
 //
+// The overlay (overlay_config.h). Before table 0, a packet received on the underlay
+// port is checked against the VTEP: an ARP request for the local IP is answered
+// (ArpReply + output to in_port), an ARP reply to it is learned (neighbors.h) and
+// consumed, and IPv4 to the local IP carried by VXLAN (UDP to a VXLAN port's dst_port) or
+// GRE becomes TunnelPop(that tunnel port), after which the datapath looks the inner
+// packet up again as received on the tunnel port with tun_id/tun_src/tun_dst set. Other
+// packets go to table 0. Output to a tunnel port encapsulates: the remote comes from the
+// port's remote_ip or tun_dst, the VNI/key from its key or tun_id (both read into the
+// mask when taken from the packet), the outer MACs from the underlay and the neighbor
+// table; the result is TunnelPush(template) + Output(underlay port). A tunnel output
+// that cannot be built (no underlay, no remote, unresolved next hop: an ARP request is
+// then asked for) is left out; if nothing else was output the packet is dropped under
+// that reason. tun_id, tun_src and tun_dst are writable and never committed to the inner
+// packet: they only parameterize tunnel outputs.
+//
 // Lookups run on each table's TableIndex (table_index.h: rules compiled to words at
 // snapshot build, tuple space search for big tables), which accounts exactly the mask
 // described above; with an observer, the rules are walked one by one instead (the
@@ -58,6 +73,7 @@
 
 #include "ofproto/flow_table.h"
 #include "ofproto/mac_learning.h"
+#include "ofproto/neighbors.h"
 #include "switch/upcall.h"
 
 namespace vswitch::ofp {
@@ -101,6 +117,7 @@ struct XlateEnv {
     const TableStats* stats = nullptr;     // null = not counted
     bool may_learn = true;                 // false when re-translating (normal.h)
     const PipelineKey* initial = nullptr;  // registers/metadata at entry (trace); null = 0
+    Neighbors* neighbors = nullptr;        // underlay next hops; null = tunnels cannot resolve
 };
 
 // Resets out, then fills it. Table-miss = drop.

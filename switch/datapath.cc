@@ -1,5 +1,7 @@
 #include "datapath.h"
 
+#include <rte_ring.h>
+
 #include <algorithm>
 #include <map>
 
@@ -44,6 +46,9 @@ Datapath::Datapath(const DatapathConfig& cfg, const FlowTranslator& xlate)
                                     socket == SOCKET_ID_ANY ? 0 : socket);
     if (!pool_) rte_panic("cannot create the mbuf pool (%u mbufs): %s\n", cfg.n_mbufs,
                           rte_strerror(rte_errno));
+    inject_ = rte_ring_create("vsw_inject", kInjectRing, socket == SOCKET_ID_ANY ? 0 : socket,
+                              RING_F_SC_DEQ);
+    if (!inject_) rte_panic("cannot create the inject ring: %s\n", rte_strerror(rte_errno));
     classifier_ = std::make_unique<Classifier>(qsv_, cfg.max_megaflows);
     tsc_hz_ = rte_get_tsc_hz();
     meters_ = std::make_unique<Meters>(tsc_hz_, [this] { synchronize(); });
@@ -57,6 +62,9 @@ Datapath::~Datapath() {
     pmds_.clear();
     classifier_.reset();
     meters_.reset();
+    rte_mbuf* m;
+    while (rte_ring_sc_dequeue(inject_, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    rte_ring_free(inject_);
     rte_mempool_free(pool_);
     rte_free(qsv_);
 }
@@ -224,6 +232,16 @@ void Datapath::publish_configs(const std::vector<RxqRef>& rxqs) {
         Port* port = ports_[r.port_no].load();
         c.polls.push_back({port, r.port_no, r.queue, &port->rxq_stats(r.queue).cycles, tx});
     }
+    // Decapsulated traffic's per-packet queue choice towards VM ports (pmd.h).
+    for (size_t i = 0; i < pmds_.size(); i++) {
+        PmdConfig& c = *fresh[i];
+        c.steer.resize(kMaxPorts);
+        for (const TxPortQueues& o : outs) {
+            Port* port = ports_[o.port_no].load();
+            if (port->type() != PortType::VhostUser) continue;
+            c.steer[o.port_no] = owned_txqs(rxqs, n_pmds, static_cast<uint16_t>(i), o.usable);
+        }
+    }
 
     // Phase 1: nobody polls, so no queue is ever used by two PMDs during the hand-over.
     std::vector<PmdConfig*> old;
@@ -236,6 +254,25 @@ void Datapath::publish_configs(const std::vector<RxqRef>& rxqs) {
     synchronize();
     for (PmdConfig* c : empties) delete c;
     rxqs_ = rxqs;
+}
+
+bool Datapath::inject(uint32_t port_no, rte_mbuf* m) {
+    if (port_no == 0 || port_no >= kMaxPorts || !ports_[port_no].load()) {
+        rte_pktmbuf_free(m);
+        return false;
+    }
+    m->port = static_cast<uint16_t>(port_no);
+    if (rte_ring_mp_enqueue(inject_, m) != 0) {
+        rte_pktmbuf_free(m);
+        return false;
+    }
+    return true;
+}
+
+bool Datapath::injected_pending() const { return rte_ring_count(inject_) != 0; }
+
+unsigned Datapath::dequeue_injected(rte_mbuf** pkts, unsigned n) {
+    return rte_ring_sc_dequeue_burst(inject_, reinterpret_cast<void**>(pkts), n, nullptr);
 }
 
 std::vector<RxqStatus> Datapath::rxq_status() const {

@@ -25,8 +25,10 @@
 #include "steering.h"
 #include "upcall.h"
 
+struct rte_mbuf;
 struct rte_mempool;
 struct rte_rcu_qsbr;
+struct rte_ring;
 
 namespace vswitch {
 
@@ -125,6 +127,16 @@ public:
     // Waits an RCU grace period (control or driver threads; never a PMD).
     void synchronize() const;
 
+    // Control-plane packets (ARP requests of the underlay): m is sent out of port_no by
+    // PMD 0 at its next iteration, on its steering map's tx queue (no lock: the PMD
+    // sends it like any other packet). Takes ownership; false (m freed) if the port does
+    // not exist or the queue of pending packets is full.
+    bool inject(uint32_t port_no, rte_mbuf* m);
+    rte_mempool* mbuf_pool() const { return pool_; }
+    // PMD 0.
+    bool injected_pending() const;
+    unsigned dequeue_injected(rte_mbuf** pkts, unsigned n);
+
     // PMD-side access.
     Port* port_fast(uint32_t port_no) const {
         return ports_[port_no].load(std::memory_order_acquire);
@@ -139,6 +151,8 @@ private:
     const FlowTranslator& xlate_;
     rte_rcu_qsbr* qsv_ = nullptr;
     rte_mempool* pool_ = nullptr;
+    static constexpr unsigned kInjectRing = 1024;
+    rte_ring* inject_ = nullptr;
     std::unique_ptr<Classifier> classifier_;
     std::atomic<Port*> ports_[kMaxPorts];
     std::vector<std::unique_ptr<Port>> owned_;   // index = port_no

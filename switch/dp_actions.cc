@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "drop_reasons.h"
+
 namespace vswitch {
 
 namespace {
@@ -25,13 +27,15 @@ ArgKind arg_kind(DpActionType t) {
     case DpActionType::SetIpv4Src:
     case DpActionType::SetIpv4Dst:
     case DpActionType::SetIpTos:
+    case DpActionType::Drop:
     case DpActionType::Recirculate: return ArgKind::U32;
+    case DpActionType::ArpReply: return ArgKind::Mac;
     case DpActionType::PopVlan:
     case DpActionType::DecTtl:
-    case DpActionType::TunnelPop: return ArgKind::None;
-    // The struct comment puts the template/meter id in `port`, the enum comment in
-    // arg.u32: compare both so either convention works.
-    case DpActionType::TunnelPush:
+    case DpActionType::TunnelPush: return ArgKind::Port;   // the templates compare in the list
+    // The struct comment puts the meter id in `port`, the enum comment in arg.u32:
+    // compare both so either convention works.
+    case DpActionType::TunnelPop:
     case DpActionType::Meter: return ArgKind::PortU32;
     }
     return ArgKind::PortU32;   // unknown type: be strict
@@ -82,8 +86,14 @@ std::string one_to_string(const DpAction& a,
     case DpActionType::DecTtl: return "dec_ttl";
     case DpActionType::SetTpSrc: return "set_tp_src(" + std::to_string(be16_to_host(a.arg.u16)) + ")";
     case DpActionType::SetTpDst: return "set_tp_dst(" + std::to_string(be16_to_host(a.arg.u16)) + ")";
-    case DpActionType::TunnelPush: return "tunnel_push(tmpl=" + std::to_string(a.port) + ")";
-    case DpActionType::TunnelPop: return "tunnel_pop";
+    case DpActionType::TunnelPush: return "tunnel_push(" + std::to_string(a.port) + ")";
+    case DpActionType::TunnelPop: {
+        std::string p = port_name ? port_name(a.port) : "";
+        return "tunnel_pop(" + (p.empty() ? std::to_string(a.port) : p) + ")";
+    }
+    case DpActionType::Drop:
+        return std::string("drop(") + drop_reason_name(static_cast<DropReason>(a.arg.u32)) + ")";
+    case DpActionType::ArpReply: return "arp_reply(" + mac_str(a.arg.mac) + ")";
     case DpActionType::Meter: return "meter(" + std::to_string(a.port) + ")";
     case DpActionType::Recirculate: return "recirc(" + std::to_string(a.arg.u32) + ")";
     }
@@ -105,13 +115,53 @@ bool DpAction::operator==(const DpAction& o) const {
     return false;
 }
 
+bool DpActionList::operator==(const DpActionList& o) const {
+    if (size() != o.size() || tunnels.size() != o.tunnels.size()) return false;
+    for (size_t i = 0; i < size(); i++)
+        if (!((*this)[i] == o[i])) return false;
+    for (size_t i = 0; i < tunnels.size(); i++)
+        if (tunnels[i].len != o.tunnels[i].len || tunnels[i].mtu != o.tunnels[i].mtu ||
+            std::memcmp(tunnels[i].bytes, o.tunnels[i].bytes, tunnels[i].len) != 0)
+            return false;
+    return true;
+}
+
+namespace {
+
+// "tunnel_push(vxlan,vni=5001,src=192.0.2.1,dst=192.0.2.2,dst_mac=..,mtu=1500)": the
+// template decoded, so dump-dpflows shows where a flow encapsulates to.
+std::string tunnel_to_string(const encap::TunnelHeader& h) {
+    const uint8_t* b = h.bytes;
+    uint32_t src, dst;
+    std::memcpy(&src, b + 14 + 12, 4);
+    std::memcpy(&dst, b + 14 + 16, 4);
+    uint32_t vni;
+    std::string kind;
+    if (h.type == encap::TunnelType::Vxlan) {
+        kind = "vxlan";
+        vni = uint32_t(b[42 + 4]) << 16 | uint32_t(b[42 + 5]) << 8 | b[42 + 6];
+        kind += ",dst_port=" + std::to_string(unsigned(b[36]) << 8 | b[37]);
+    } else {
+        kind = "gre";
+        vni = uint32_t(b[38]) << 24 | uint32_t(b[39]) << 16 | uint32_t(b[40]) << 8 | b[41];
+    }
+    return "tunnel_push(" + kind + ",key=" + std::to_string(vni) + ",src=" + ipv4_str(src) +
+           ",dst=" + ipv4_str(dst) + ",eth_dst=" + mac_str(b) + ",mtu=" + std::to_string(h.mtu) +
+           ")";
+}
+
+}  // namespace
+
 std::string dp_actions_to_string(const DpActionList& acts,
                                  const std::function<std::string(uint32_t)>& port_name) {
     if (acts.empty()) return "drop";
     std::string out;
     for (const DpAction& a : acts) {
         if (!out.empty()) out += ',';
-        out += one_to_string(a, port_name);
+        if (a.type == DpActionType::TunnelPush && a.port < acts.tunnels.size())
+            out += tunnel_to_string(acts.tunnel(a));
+        else
+            out += one_to_string(a, port_name);
     }
     return out;
 }

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "overlay/encap/tunnel_header.h"
+
 namespace vswitch {
 
 enum class DpActionType : uint8_t {
@@ -31,13 +33,18 @@ enum class DpActionType : uint8_t {
     DecTtl,          // IPv4 TTL / IPv6 hop limit; <= 1 drops ("ttl_exceeded")
     SetTpSrc,        // arg.u16: network order (TCP/UDP only)
     SetTpDst,
-    // TunnelPush, TunnelPop and Recirculate are reserved for the overlay issue: the
-    // executor drops lists holding them ("unsupported_action").
-    TunnelPush,      // port: tunnel template index
-    TunnelPop,
+    TunnelPush,      // port: index of the outer header in DpActionList::tunnels; the
+                     // packet must then be output (to the uplink) by a later Output
+    TunnelPop,       // port: the tunnel port the packet is recirculated as coming from;
+                     // arg.u32: encap::TunnelType | UDP port (VXLAN) << 16. Ends the list.
     Meter,           // port: meter id (DpAction::meter() mirrors it in arg.u32); an
                      // unknown id passes
-    Recirculate,     // arg.u32: recirc id
+    Recirculate,     // reserved (recirculation other than after TunnelPop): unsupported
+    Drop,            // arg.u32: DropReason. Ends the list: what is left is dropped and
+                     // counted under that reason (the pipeline's named drops)
+    ArpReply,        // arg.mac: turns an Ethernet/IPv4 ARP request into the reply
+                     // "target IP is at mac" (the sender of the reply); other packets are
+                     // dropped ("action_failed"). The translation outputs it to in_port.
 };
 
 struct DpAction {
@@ -81,6 +88,15 @@ struct DpAction {
         a.port = id;
         return a;
     }
+    // reason: a DropReason (drop_reasons.h), as an integer to keep this header free of it.
+    static DpAction drop(uint8_t reason) { return with_u32(DpActionType::Drop, reason); }
+    static DpAction arp_reply(const uint8_t mac[6]) { return with_mac(DpActionType::ArpReply, mac); }
+    static DpAction tunnel_pop(uint32_t tunnel_port, encap::TunnelType t, uint16_t udp_port) {
+        DpAction a = with_u32(DpActionType::TunnelPop,
+                              static_cast<uint32_t>(t) | uint32_t(udp_port) << 16);
+        a.port = tunnel_port;
+        return a;
+    }
     bool operator==(const DpAction& o) const;
 
 private:
@@ -107,7 +123,29 @@ private:
 };
 
 // An empty list means drop (counted under "flow_drop").
-using DpActionList = std::vector<DpAction>;
+//
+// The actions plus the out-of-line data some of them need: TunnelPush's outer header
+// template (64 bytes, too big for a DpAction) lives in `tunnels`, so the template is
+// immutable and freed together with the list (one RCU lifetime, no shared table).
+struct DpActionList : std::vector<DpAction> {
+    using std::vector<DpAction>::vector;
+    std::vector<encap::TunnelHeader> tunnels;
+
+    // Appends TunnelPush for h (its template stored in `tunnels`).
+    void push_tunnel(const encap::TunnelHeader& h) {
+        DpAction a{};
+        a.type = DpActionType::TunnelPush;
+        a.port = static_cast<uint32_t>(tunnels.size());
+        tunnels.push_back(h);
+        push_back(a);
+    }
+    const encap::TunnelHeader& tunnel(const DpAction& push) const { return tunnels[push.port]; }
+    void clear() {
+        std::vector<DpAction>::clear();
+        tunnels.clear();
+    }
+    bool operator==(const DpActionList& o) const;
+};
 
 // Human-readable form for dump-dpflows and trace, e.g. "output:2,output:3" or "drop".
 // port_name maps a datapath port number to a name (may return "" for unknown).

@@ -12,8 +12,9 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
-#include "meters.h"
+#include "flow_hash.h"
 #include "flow_key.h"
+#include "meters.h"
 #include "wire.h"
 
 namespace vswitch {
@@ -33,7 +34,9 @@ inline bool is_modifying(DpActionType t) {
     case DpActionType::SetIpTos:
     case DpActionType::DecTtl:
     case DpActionType::SetTpSrc:
-    case DpActionType::SetTpDst: return true;
+    case DpActionType::SetTpDst:
+    case DpActionType::TunnelPush:
+    case DpActionType::ArpReply: return true;
     default: return false;
     }
 }
@@ -296,23 +299,170 @@ void output_copies(Batch& b, uint32_t port, DpExecSink& sink) {
     if (failed) sink.dp_drop(DropReason::ActionFailed, nullptr, failed);
 }
 
-void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const DpExecEnv& env,
-                   DpExecSink& sink) {
-    // Plan. copy_limit: index of the last modification before the last Output; an
-    // Output before it needs a copy, one after it may share the mbuf.
-    int last_out = -1, last_mod = -1, copy_limit = -1;
-    bool unsupported = false;
-    for (size_t i = 0; i < acts.size(); i++) {
-        const DpActionType t = acts[i].type;
-        if (t == DpActionType::Output) {
-            last_out = static_cast<int>(i);
-            copy_limit = last_mod;
-        } else if (is_modifying(t)) {
-            last_mod = static_cast<int>(i);
-        } else if (t != DpActionType::Meter) {
-            unsupported = true;   // TunnelPush/TunnelPop/Recirculate, unknown
+// The symmetric inner-flow hash of a parsed packet (flow_hash.h).
+uint32_t packet_flow_hash(const rte_mbuf* m, const PktInfo& pi) {
+    const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (pi.l3t == kL3Ipv4) {
+        const uint8_t* ip = d + pi.l3;
+        uint16_t sp = 0, dp = 0;
+        if (pi.l4p) {
+            sp = rd16(d + pi.l4);
+            dp = rd16(d + pi.l4 + 2);
+        }
+        return sym_flow_hash_ipv4(rd32(ip + 12), rd32(ip + 16), ip[9], sp, dp);
+    }
+    return sym_flow_hash_l2(d, d + 6);
+}
+
+bool ipv4_df(const rte_mbuf* m, const PktInfo& pi) {
+    return pi.l3t == kL3Ipv4 && (rte_pktmbuf_mtod(m, const uint8_t*)[pi.l3 + 6] & 0x40);
+}
+
+DropReason pop_drop_reason(encap::PopResult r) {
+    switch (r) {
+    case encap::PopResult::BadChecksum: return DropReason::TunnelBadChecksum;
+    case encap::PopResult::Fragment: return DropReason::TunnelFragment;
+    default: return DropReason::TunnelMalformed;
+    }
+}
+
+// TunnelPop: ends the list. Each packet is made private first even if the batch was
+// prepared already: an earlier Output may still share it, and pop moves its data start.
+void tunnel_pop(Batch& b, const DpAction& a, DpExecSink& sink) {
+    const auto type = static_cast<encap::TunnelType>(a.arg.u32 & 0xff);
+    const auto udp_port = static_cast<uint16_t>(a.arg.u32 >> 16);
+    rte_mbuf* ok[kExecBatchMax];
+    encap::TunnelMd md[kExecBatchMax];
+    uint16_t n_ok = 0, gone = 0;
+    for (uint16_t i = 0; i < b.size(); i++) {
+        rte_mbuf* m = prepare(b.pkt(i));
+        if (m == nullptr) {
+            gone++;
+            continue;
+        }
+        const encap::PopResult r = encap::pop(m, type, udp_port, md[n_ok]);
+        if (r == encap::PopResult::Ok) {
+            ok[n_ok++] = m;
+        } else {
+            rte_mbuf* one = m;
+            sink.dp_drop(pop_drop_reason(r), &one, 1);
         }
     }
+    if (gone) sink.dp_drop(DropReason::ActionFailed, nullptr, gone);
+    if (n_ok) sink.dp_recirculate(a.port, ok, md, n_ok);
+}
+
+// Encapsulates one parsed, private packet. Returns Count when it worked (hash set), else
+// the drop reason; *icmp gets an ICMP "fragmentation needed" when one is due.
+DropReason encap_one(rte_mbuf* m, const PktInfo& pi, const encap::TunnelHeader& h,
+                     uint32_t& hash, rte_mbuf** icmp) {
+    hash = packet_flow_hash(m, pi);
+    switch (encap::push(m, h, hash)) {
+    case encap::PushResult::Ok: return DropReason::Count;
+    case encap::PushResult::NoHeadroom: return DropReason::ActionFailed;
+    case encap::PushResult::TooBig:
+        // We do not fragment the outer packet: the sender must lower its MTU.
+        if (ipv4_df(m, pi))
+            *icmp = encap::icmp_frag_needed(m, static_cast<uint16_t>(h.mtu - h.len), m->pool);
+        return DropReason::TunnelMtuExceeded;
+    }
+    return DropReason::ActionFailed;
+}
+
+// TunnelPush in place, on a prepared batch (the push + its Output are the list's last
+// consumer).
+void tunnel_push(Batch& b, const encap::TunnelHeader& h, DpExecSink& sink) {
+    uint32_t hashes[kExecBatchMax];
+    rte_mbuf* icmp[kExecBatchMax];
+    uint16_t n_hashes = 0, n_icmp = 0;
+    for (uint16_t i = 0; i < b.size(); i++) {
+        parse(b.pkt(i), b.info(i));
+        rte_mbuf* reply = nullptr;
+        uint32_t hash;
+        const DropReason r = encap_one(b.pkt(i), b.info(i), h, hash, &reply);
+        if (r == DropReason::Count) hashes[n_hashes++] = hash;
+        else b.mark(i, r);
+        if (reply) icmp[n_icmp++] = reply;
+    }
+    if (n_hashes) sink.dp_encapped(hashes, n_hashes);
+    if (n_icmp) sink.dp_reply(icmp, n_icmp);
+}
+
+// TunnelPush + Output(port) with actions after them: encapsulated copies go out, the
+// originals continue unchanged (like OVS's clone() around a tunnel output).
+void tunnel_push_copies(Batch& b, const encap::TunnelHeader& h, uint32_t port, DpExecSink& sink) {
+    rte_mbuf* out[kExecBatchMax];
+    uint32_t hashes[kExecBatchMax];
+    rte_mbuf* icmp[kExecBatchMax];
+    uint16_t n_out = 0, n_icmp = 0, failed = 0;
+    for (uint16_t i = 0; i < b.size(); i++) {
+        rte_mbuf* m = b.pkt(i);
+        rte_mbuf* c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+        if (c && rte_pktmbuf_data_len(c) < rte_pktmbuf_pkt_len(c) && rte_pktmbuf_linearize(c) != 0) {
+            rte_pktmbuf_free(c);
+            c = nullptr;
+        }
+        if (!c) {
+            failed++;
+            continue;
+        }
+        PktInfo pi;
+        parse(c, pi);
+        rte_mbuf* reply = nullptr;
+        const DropReason r = encap_one(c, pi, h, hashes[n_out], &reply);
+        if (reply) icmp[n_icmp++] = reply;
+        if (r == DropReason::Count) {
+            out[n_out++] = c;
+        } else {
+            rte_mbuf* one = c;
+            sink.dp_drop(r, &one, 1);
+        }
+    }
+    if (failed) sink.dp_drop(DropReason::ActionFailed, nullptr, failed);
+    if (n_out) {
+        sink.dp_encapped(hashes, n_out);
+        sink.dp_output(port, out, n_out);
+    }
+    if (n_icmp) sink.dp_reply(icmp, n_icmp);
+}
+
+void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const DpExecEnv& env,
+                   DpExecSink& sink) {
+    // Plan. The list ends at its first Drop or TunnelPop (the terminal), if any. The last
+    // consumer (terminal, else the last Output) takes the original mbufs. copy_limit:
+    // index of the last modification before the last consumer; an Output before it
+    // needs a copy, one after it may share the mbuf.
+    int end = static_cast<int>(acts.size()) - 1, terminal = -1;
+    for (size_t i = 0; i < acts.size(); i++) {
+        const DpActionType t = acts[i].type;
+        if (t == DpActionType::Drop || t == DpActionType::TunnelPop) {
+            terminal = end = static_cast<int>(i);
+            break;
+        }
+    }
+    int last_out = -1;
+    for (int i = 0; i <= end; i++)
+        if (acts[static_cast<size_t>(i)].type == DpActionType::Output || i == terminal) last_out = i;
+    int last_mod = -1;
+    bool unsupported = false;
+    for (int i = 0; i <= end; i++) {
+        const DpAction& a = acts[static_cast<size_t>(i)];
+        const DpActionType t = a.type;
+        if (t == DpActionType::TunnelPush) {
+            // Must be followed by its Output. Only the pair that is the last consumer
+            // changes the packet itself; an earlier one sends copies.
+            if (a.port >= acts.tunnels.size() || i + 1 > end ||
+                acts[static_cast<size_t>(i) + 1].type != DpActionType::Output)
+                unsupported = true;
+            else if (i + 1 == last_out && i < last_out)
+                last_mod = i;
+        } else if (is_modifying(t)) {
+            if (i < last_out) last_mod = i;
+        } else if (t != DpActionType::Output && t != DpActionType::Meter && i != terminal) {
+            unsupported = true;   // Recirculate, unknown
+        }
+    }
+    const int copy_limit = last_mod;
     if (unsupported) {
         sink.dp_drop(DropReason::UnsupportedAction, pkts, n);
         return;
@@ -327,6 +477,12 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
     for (int ai = 0; ai <= last_out && b.size(); ai++) {
         const DpAction& a = acts[static_cast<size_t>(ai)];
         switch (a.type) {
+        case DpActionType::Drop:
+            b.drop_all(static_cast<DropReason>(a.arg.u32));
+            return;
+        case DpActionType::TunnelPop:
+            tunnel_pop(b, a, sink);
+            return;
         case DpActionType::Output:
             if (ai == last_out) {
                 sink.dp_output(a.port, b.pkts(), b.size());
@@ -350,6 +506,13 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
             b.sweep();
             continue;
         }
+        case DpActionType::TunnelPush:
+            if (ai + 1 != last_out) {
+                tunnel_push_copies(b, acts.tunnel(a), acts[static_cast<size_t>(ai) + 1].port, sink);
+                ai++;   // its Output is done
+                continue;
+            }
+            break;
         default: break;
         }
 
@@ -381,6 +544,15 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
                 if (!pop_vlan(b.pkt(i))) b.mark(i, DropReason::ActionFailed);
             parsed = false;
             break;
+        case DpActionType::ArpReply:
+            for (uint16_t i = 0; i < b.size(); i++)
+                if (!encap::arp_make_reply(b.pkt(i), a.arg.mac)) b.mark(i, DropReason::ActionFailed);
+            parsed = false;
+            break;
+        case DpActionType::TunnelPush:
+            tunnel_push(b, acts.tunnel(a), sink);
+            parsed = false;   // the offsets now point into the outer header
+            break;
         default: {
             if (!parsed) {
                 for (uint16_t i = 0; i < b.size(); i++) parse(b.pkt(i), b.info(i));
@@ -411,6 +583,10 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
 }
 
 }  // namespace
+
+void DpExecSink::dp_reply(rte_mbuf* const* pkts, uint16_t n) {
+    rte_pktmbuf_free_bulk(const_cast<rte_mbuf**>(pkts), n);
+}
 
 uint16_t csum_replace16(uint16_t csum, uint16_t old_word, uint16_t new_word) {
     uint32_t s = uint32_t(uint16_t(~csum)) + uint16_t(~old_word) + new_word;

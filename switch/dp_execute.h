@@ -27,15 +27,28 @@
 //    carry full checksums.
 //  - Drops (removed from the batch; counted by the sink): dec_ttl at TTL/hop limit <= 1
 //    "ttl_exceeded"; meter "meter_drop"; failed copy / push without headroom / headers
-//    not linearizable "action_failed". A list with TunnelPush/TunnelPop/Recirculate (or
-//    an unknown type) drops the whole batch "unsupported_action"; a list with no Output
-//    drops it "flow_drop".
+//    not linearizable "action_failed". A list with Recirculate (or an unknown type)
+//    drops the whole batch "unsupported_action"; a list with no Output, TunnelPop or
+//    Drop drops it "flow_drop". Drop(reason) ends the list: the packets left are counted
+//    under its reason.
+//  - Tunnels (overlay/encap/tunnel_header.h). TunnelPush prepends the list's template;
+//    its outer UDP source port comes from the symmetric inner-flow hash (flow_hash.h),
+//    which the sink is told (dp_encapped) so the PMD can remember the flow's VM queue. A
+//    packet too big for the template's MTU is dropped "tunnel_mtu_exceeded" and, if it
+//    is IPv4 with DF, answered with an ICMP "fragmentation needed" through dp_reply.
+//    TunnelPop (last in its list) validates and strips the outer headers and hands the
+//    inner packets and their tunnel metadata to dp_recirculate; failures are counted
+//    "tunnel_malformed" / "tunnel_bad_checksum" / "tunnel_fragment". Both count as
+//    modifications for the copy rules above.
+//  - ArpReply rewrites an ARP request into its reply in place (anything else:
+//    "action_failed"); the pipeline follows it with Output(in_port).
 #pragma once
 
 #include <cstdint>
 
 #include "dp_actions.h"
 #include "drop_reasons.h"
+#include "overlay/encap/tunnel_header.h"
 
 struct rte_mbuf;
 
@@ -52,6 +65,17 @@ public:
     // Counts n drops under r and frees the mbufs. pkts == nullptr: count only (copies
     // that could not be allocated).
     virtual void dp_drop(DropReason r, rte_mbuf** pkts, uint16_t n) = 0;
+    // Takes ownership of n decapsulated packets, to be looked up again as received on
+    // tunnel_port with md[i]'s tunnel metadata. Default: dropped "unsupported_action".
+    virtual void dp_recirculate(uint32_t tunnel_port, rte_mbuf* const* pkts,
+                                const encap::TunnelMd* md, uint16_t n) {
+        dp_drop(DropReason::UnsupportedAction, const_cast<rte_mbuf**>(pkts), n);
+    }
+    // Takes ownership of n packets the datapath generated in answer to the input (ICMP
+    // errors): they go out of the port the input came from. Default: freed, uncounted.
+    virtual void dp_reply(rte_mbuf* const* pkts, uint16_t n);
+    // n packets were just encapsulated; hashes[i] = their symmetric inner-flow hash.
+    virtual void dp_encapped(const uint32_t* hashes, uint16_t n) {}
 
 protected:
     ~DpExecSink() = default;

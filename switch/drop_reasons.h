@@ -23,6 +23,22 @@ enum class DropReason : uint8_t {
     UpcallLimit,       // megaflow miss over the input port's upcall rate (per PMD)
     ActionFailed,      // an action could not be applied: no headroom for a VLAN push,
                        // headers not linearizable, no mbuf for an output's copy
+    // Overlay (tunnels). Decapsulation failures are counted on the uplink.
+    TunnelMalformed,   // tunnel packet for us with a truncated/invalid outer header
+    TunnelBadChecksum, // outer IPv4 header checksum wrong
+    TunnelFragment,    // outer IPv4 fragment (not reassembled)
+    TunnelMtuExceeded, // too big for the underlay MTU after encapsulation (an ICMP
+                       // "fragmentation needed" goes back for IPv4 with DF)
+    TunnelNoNeighbor,  // the next hop's MAC is not known yet (an ARP request is sent)
+    TunnelNoRoute,     // output to a tunnel with no uplink/local IP or no remote IP
+    RecircDepth,       // a decapsulated packet asked to be decapsulated again
+    ArpConsumed,       // an underlay ARP reply for us: learned, not forwarded
+    // Named drops the pipeline asks for (drop:REASON, used by the VPC rules).
+    VpcSpoofed,        // a VM sent from a MAC/IP it is not bound to
+    VpcUnknownVni,     // tunnel packet whose VNI no VPC has
+    VpcUnknownHost,    // tunnel packet from a host no endpoint of the VPC lives on
+    VpcSecurityDenied, // no security rule allows it into the VM
+    VpcNoRoute,        // no endpoint has the destination
     Count
 };
 
@@ -43,9 +59,27 @@ inline const char* drop_reason_name(DropReason r) {
     case DropReason::MeterDrop: return "meter_drop";
     case DropReason::UpcallLimit: return "upcall_limit";
     case DropReason::ActionFailed: return "action_failed";
+    case DropReason::TunnelMalformed: return "tunnel_malformed";
+    case DropReason::TunnelBadChecksum: return "tunnel_bad_checksum";
+    case DropReason::TunnelFragment: return "tunnel_fragment";
+    case DropReason::TunnelMtuExceeded: return "tunnel_mtu_exceeded";
+    case DropReason::TunnelNoNeighbor: return "tunnel_no_neighbor";
+    case DropReason::TunnelNoRoute: return "tunnel_no_route";
+    case DropReason::RecircDepth: return "recirc_depth";
+    case DropReason::ArpConsumed: return "arp_consumed";
+    case DropReason::VpcSpoofed: return "vpc_spoofed";
+    case DropReason::VpcUnknownVni: return "vpc_unknown_vni";
+    case DropReason::VpcUnknownHost: return "vpc_unknown_host";
+    case DropReason::VpcSecurityDenied: return "vpc_security_denied";
+    case DropReason::VpcNoRoute: return "vpc_no_route";
     case DropReason::Count: break;
     }
     return "unknown";
+}
+
+// The reasons a pipeline rule may name in drop:REASON.
+inline bool drop_reason_is_pipeline(DropReason r) {
+    return r >= DropReason::VpcSpoofed && r < DropReason::Count;
 }
 
 inline bool drop_reason_is_tx(DropReason r) {

@@ -13,6 +13,7 @@
 #include "classifier.h"
 #include "datapath.h"
 #include "flow_extract.h"
+#include "flow_hash.h"
 
 namespace vswitch {
 
@@ -53,6 +54,8 @@ int Pmd::run() {
         // One TSC read per iteration: in a VM rdtsc costs tens of cycles, too much to
         // pay per rx queue. The iteration's cycles are shared among the queues that
         // received, in proportion to their packets.
+        current_cfg_ = cfg;
+        if (id_ == 0 && dp_.injected_pending()) drain_injected(*cfg);
         uint16_t got[kMaxPollsPerPmd];
         uint32_t total = 0;
         const size_t np = std::min(cfg->polls.size(), kMaxPollsPerPmd);
@@ -96,35 +99,75 @@ uint16_t Pmd::poll(const PollEntry& pe, uint64_t now) {
     if (n == 0) return 0;
     current_pe_ = &pe;
     now_ = now;
-    n_scratch_ = 0;
 
     QueueCounters& qc = pe.port->rxq_stats(pe.rxq);
     counter_add(ctr_.rx_packets, n);
     counter_add(qc.packets, n);
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
+    counter_add(qc.bytes, bytes);
+
+    reply_port_ = pe.port_no;
+    process(pe, pkts, n, nullptr, nullptr);
+    if (n_recirc_) {
+        // Second pass for what tunnel pops produced. Its own arrays: a TunnelPop in this
+        // pass must not append to the list being processed (dp_recirculate drops it).
+        rte_mbuf* rp[kBurst];
+        encap::TunnelMd md[kBurst];
+        uint32_t ports[kBurst];
+        const uint16_t nr = n_recirc_;
+        std::copy(recirc_pkts_, recirc_pkts_ + nr, rp);
+        std::copy(recirc_md_, recirc_md_ + nr, md);
+        std::copy(recirc_port_, recirc_port_ + nr, ports);
+        n_recirc_ = 0;
+        counter_add(ctr_.recirculated, nr);
+        decap_pass_ = true;
+        reply_port_ = 0;   // an answer to a decapsulated packet would need re-encapsulation
+        process(pe, rp, nr, ports, md);
+        decap_pass_ = false;
+    }
+
+    // Stage 4: transmit what the actions queued.
+    flush(pe);
+    return n;
+}
+
+void Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const uint32_t* in_ports,
+                  const encap::TunnelMd* md) {
+    n_scratch_ = 0;   // the previous pass's batches are executed: scratch flows are free
 
     // Stage 1: parse. Bad frames are dropped here; the rest are compacted in place.
     alignas(64) FlowKey keys[kBurst];
     uint32_t hashes[kBurst];
-    uint64_t bytes = 0;
     uint16_t k = 0;
     const uint32_t max_frame = pe.port->max_frame();
     for (uint16_t i = 0; i < n; i++) {
         rte_mbuf* m = pkts[i];
         if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void*));
-        bytes += m->pkt_len;
-        if (m->pkt_len > max_frame) {
+        if (!md && m->pkt_len > max_frame) {
             drop(DropReason::RxOversize, pe.port, &m, 1);
             continue;
         }
-        ParseResult r = flow_extract(m, pe.port_no, keys[k]);
+        ParseResult r = flow_extract(m, md ? in_ports[i] : pe.port_no, keys[k]);
         if (r != ParseResult::Ok) {
             drop(r == ParseResult::Runt ? DropReason::RxRunt : DropReason::RxMalformed, pe.port, &m, 1);
             continue;
         }
+        if (md) {
+            FlowKey& key = keys[k];
+            key.tun_id = md[i].tun_id;
+            key.tun_src = md[i].tun_src;
+            key.tun_dst = md[i].tun_dst;
+            // The inner flow's symmetric hash rides in the mbuf to the output stage,
+            // which picks the VM queue by it (steer_queue).
+            m->hash.rss = key.dl_type == RTE_BE16(0x0800)
+                              ? sym_flow_hash_ipv4(key.nw_src, key.nw_dst, key.nw_proto,
+                                                   key.tp_src, key.tp_dst)
+                              : sym_flow_hash_l2(key.dl_src, key.dl_dst);
+        }
         pkts[k++] = m;
     }
-    counter_add(qc.bytes, bytes);
-    if (k == 0) return n;
+    if (k == 0) return;
     // Hashing in its own pass: the parser writes keys byte- and halfword-wise, and reading
     // them back as 64-bit words right away stalls on store forwarding; one packet later
     // the stores have retired. (Measured: flow_key_hash went from 7.5% of PMD time.)
@@ -169,13 +212,9 @@ uint16_t Pmd::poll(const PollEntry& pe, uint64_t now) {
         // Shared counters: one relaxed RMW per batch, not per packet.
         f->packets.fetch_add(bt.n, std::memory_order_relaxed);
         f->bytes.fetch_add(bt.bytes, std::memory_order_relaxed);
-        f->used_tsc.store(now, std::memory_order_relaxed);
+        f->used_tsc.store(now_, std::memory_order_relaxed);
         execute(*f->actions.load(std::memory_order_acquire), bt.pkts, bt.n, pe);
     }
-
-    // Stage 4: transmit what the actions queued.
-    flush(pe);
-    return n;
 }
 
 void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflow** flows,
@@ -286,6 +325,59 @@ void Pmd::dp_drop(DropReason r, rte_mbuf** pkts, uint16_t n) {
     drop(r, current_pe_->port, pkts, n);
 }
 
+void Pmd::dp_recirculate(uint32_t tunnel_port, rte_mbuf* const* pkts, const encap::TunnelMd* md,
+                         uint16_t n) {
+    rte_mbuf** p = const_cast<rte_mbuf**>(pkts);
+    if (decap_pass_) {
+        // Tunnel in tunnel: one level of decapsulation per received packet.
+        drop(DropReason::RecircDepth, current_pe_->port, p, n);
+        return;
+    }
+    const uint16_t room = static_cast<uint16_t>(kBurst - n_recirc_);
+    const uint16_t take = n < room ? n : room;   // never short: one pop per received packet
+    for (uint16_t i = 0; i < take; i++) {
+        recirc_pkts_[n_recirc_] = p[i];
+        recirc_md_[n_recirc_] = md[i];
+        recirc_port_[n_recirc_++] = tunnel_port;
+    }
+    if (take < n) drop(DropReason::ActionFailed, current_pe_->port, p + take, n - take);
+}
+
+void Pmd::dp_reply(rte_mbuf* const* pkts, uint16_t n) {
+    if (reply_port_ == 0) {
+        rte_pktmbuf_free_bulk(const_cast<rte_mbuf**>(pkts), n);
+        return;
+    }
+    for (uint16_t i = 0; i < n; i++) enqueue_output(reply_port_, pkts[i]);
+}
+
+void Pmd::dp_encapped(const uint32_t* hashes, uint16_t n) {
+    Port* in = current_pe_->port;
+    if (decap_pass_) return;   // re-encapsulated transit traffic: no VM queue to remember
+    for (uint16_t i = 0; i < n; i++) in->note_flow_queue(hashes[i], current_pe_->rxq);
+}
+
+// A decapsulated packet's tx queue on VM port port_no: the queue its flow was last sent
+// from if this PMD owns it, else inner hash modulo the queues this PMD owns (which are the
+// guest's enabled ones when one PMD serves the port).
+uint16_t Pmd::steer_queue(uint32_t port_no, const rte_mbuf* m) {
+    if (!current_cfg_ || port_no >= current_cfg_->steer.size()) return kDefaultQ;
+    const std::vector<uint16_t>& own = current_cfg_->steer[port_no];
+    if (own.empty()) return kDefaultQ;
+    Port* port = dp_.port_fast(port_no);
+    if (!port) return kDefaultQ;
+    const uint32_t h = m->hash.rss;
+    const int q = port->flow_queue(h);
+    if (q >= 0)
+        for (uint16_t o : own)
+            if (o == q) {
+                counter_add(ctr_.affinity_hits, 1);
+                return o;
+            }
+    counter_add(ctr_.affinity_misses, 1);
+    return own[h % own.size()];
+}
+
 void Pmd::enqueue_output(uint32_t port_no, rte_mbuf* m) {
     if (port_no >= kMaxPorts) port_no = 0;   // port 0 never exists: counted as gone
     OutBuf& b = out_[port_no];
@@ -294,7 +386,55 @@ void Pmd::enqueue_output(uint32_t port_no, rte_mbuf* m) {
         flush(*current_pe_);
         dirty_[n_dirty_++] = static_cast<uint16_t>(port_no);
     }
+    uint16_t q = kDefaultQ;
+    if (decap_pass_) {
+        q = steer_queue(port_no, m);
+        if (q != kDefaultQ) b.steered = true;
+    }
+    b.q[b.n] = q;
     b.pkts[b.n++] = m;
+}
+
+void Pmd::drain_injected(const PmdConfig& cfg) {
+    rte_mbuf* pkts[kBurst];
+    const unsigned n = dp_.dequeue_injected(pkts, kBurst);
+    if (n == 0) return;
+    const PollEntry& pe = cfg.polls[0];
+    current_pe_ = &pe;
+    reply_port_ = 0;
+    for (unsigned i = 0; i < n; i++) enqueue_output(pkts[i]->port, pkts[i]);
+    counter_add(ctr_.injected, n);
+    flush(pe);
+}
+
+// Sends n packets of buffer b to tx queue txq of port under slot mode `mode`.
+void Pmd::send(Port* port, uint16_t txq, TxMode mode, rte_mbuf** pkts, uint16_t n) {
+    QueueCounters& qc = port->txq_stats(txq);
+    // Lengths first: sent mbufs belong to the device once tx_burst returns.
+    uint32_t len[2 * kBurst];
+    for (uint16_t i = 0; i < n; i++) len[i] = pkts[i]->pkt_len;
+    uint16_t sent;
+    uint64_t bytes = 0;
+    if (mode == TxMode::Shared) {
+        rte_spinlock_lock(&port->txq_lock(txq));
+        sent = port->tx_burst(txq, pkts, n);
+        for (uint16_t i = 0; i < sent; i++) bytes += len[i];
+        // Under the lock: this queue's counters have several writers.
+        counter_add(qc.packets, sent);
+        counter_add(qc.bytes, bytes);
+        rte_spinlock_unlock(&port->txq_lock(txq));
+        counter_add(ctr_.tx_shared_locks, 1);
+    } else {
+        sent = port->tx_burst(txq, pkts, n);
+        for (uint16_t i = 0; i < sent; i++) bytes += len[i];
+        counter_add(qc.packets, sent);
+        counter_add(qc.bytes, bytes);
+    }
+    counter_add(ctr_.tx_packets, sent);
+    if (sent < n) {
+        qc.drops.fetch_add(n - sent, std::memory_order_relaxed);
+        drop(DropReason::TxFull, port, pkts + sent, n - sent);
+    }
 }
 
 void Pmd::flush(const PollEntry& pe) {
@@ -305,41 +445,38 @@ void Pmd::flush(const PollEntry& pe) {
         if (!port) {
             drop(DropReason::OutputPortGone, nullptr, b.pkts, b.n);
             b.n = 0;
+            b.steered = false;
             continue;
         }
         const TxSlot& s = pe.tx[p];
-        if (s.mode == TxMode::None) {
-            drop(DropReason::TxQueueDisabled, port, b.pkts, b.n);
+        if (!b.steered) {
+            if (s.mode == TxMode::None) drop(DropReason::TxQueueDisabled, port, b.pkts, b.n);
+            else send(port, s.txq, s.mode, b.pkts, b.n);
             b.n = 0;
             continue;
         }
-        QueueCounters& qc = port->txq_stats(s.txq);
-        // Lengths first: sent mbufs belong to the device once tx_burst returns.
-        uint32_t len[2 * kBurst];
-        for (uint16_t i = 0; i < b.n; i++) len[i] = b.pkts[i]->pkt_len;
-        uint16_t sent;
-        uint64_t bytes = 0;
-        if (s.mode == TxMode::Shared) {
-            rte_spinlock_lock(&port->txq_lock(s.txq));
-            sent = port->tx_burst(s.txq, b.pkts, b.n);
-            for (uint16_t i = 0; i < sent; i++) bytes += len[i];
-            // Under the lock: this queue's counters have several writers.
-            counter_add(qc.packets, sent);
-            counter_add(qc.bytes, bytes);
-            rte_spinlock_unlock(&port->txq_lock(s.txq));
-            counter_add(ctr_.tx_shared_locks, 1);
-        } else {
-            sent = port->tx_burst(s.txq, b.pkts, b.n);
-            for (uint16_t i = 0; i < sent; i++) bytes += len[i];
-            counter_add(qc.packets, sent);
-            counter_add(qc.bytes, bytes);
-        }
-        counter_add(ctr_.tx_packets, sent);
-        if (sent < b.n) {
-            qc.drops.fetch_add(b.n - sent, std::memory_order_relaxed);
-            drop(DropReason::TxFull, port, b.pkts + sent, b.n - sent);
+        // Per-packet queues (decapsulated traffic): one burst per distinct queue, in
+        // order of first appearance; steered queues are owned by this PMD (no lock).
+        rte_mbuf* grp[2 * kBurst];
+        uint16_t left = b.n;
+        while (left) {
+            const uint16_t q = b.q[0];
+            uint16_t ng = 0, rest = 0;
+            for (uint16_t i = 0; i < left; i++) {
+                if (b.q[i] == q) {
+                    grp[ng++] = b.pkts[i];
+                } else {
+                    b.pkts[rest] = b.pkts[i];
+                    b.q[rest++] = b.q[i];
+                }
+            }
+            left = rest;
+            if (q != kDefaultQ) send(port, q, TxMode::Owned, grp, ng);
+            else if (s.mode == TxMode::None) drop(DropReason::TxQueueDisabled, port, grp, ng);
+            else send(port, s.txq, s.mode, grp, ng);
         }
         b.n = 0;
+        b.steered = false;
     }
     n_dirty_ = 0;
 }

@@ -44,6 +44,9 @@ struct PollEntry {
 struct PmdConfig {
     std::vector<PollEntry> polls;
     std::vector<TxSlot> tx_storage;  // polls.size() * kMaxPorts
+    // Per output port (VM ports only; index = port number, empty = none): the tx queues
+    // this PMD owns outright, which decapsulated packets choose among by flow affinity.
+    std::vector<std::vector<uint16_t>> steer;
 };
 
 struct alignas(64) PmdCounters {
@@ -58,6 +61,11 @@ struct alignas(64) PmdCounters {
     std::atomic<uint64_t> idle_cycles{0};
     std::atomic<uint64_t> iterations{0};
     std::atomic<uint64_t> tx_shared_locks{0};
+    std::atomic<uint64_t> recirculated{0};     // decapsulated packets looked up again
+    std::atomic<uint64_t> affinity_hits{0};    // decapsulated packets sent to the VM queue
+                                               // their flow was last transmitted from
+    std::atomic<uint64_t> affinity_misses{0};  // ... to inner hash % owned queues instead
+    std::atomic<uint64_t> injected{0};         // control-plane packets sent (ARP requests)
     std::atomic<uint64_t> drops[kDropReasonCount]{};
 };
 
@@ -84,18 +92,30 @@ public:
 private:
     struct OutBuf {
         uint16_t n = 0;
+        bool steered = false;           // some packets carry their own tx queue in q[]
         rte_mbuf* pkts[2 * kBurst];
+        uint16_t q[2 * kBurst];         // kDefaultQ: the steering map's slot
     };
+    static constexpr uint16_t kDefaultQ = UINT16_MAX;
 
     // Polls one rx queue and runs the burst through the stages; `now` is the
     // iteration's timestamp (megaflow last-used time). Returns packets received.
     uint16_t poll(const PollEntry& pe, uint64_t now);
+    // Stages parse..execute over n packets. md == nullptr: packets as received on pe;
+    // else decapsulated packets recirculated from tunnel ports in_ports[i], metadata md[i].
+    void process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const uint32_t* in_ports,
+                 const encap::TunnelMd* md);
+    // Sends what the control thread queued (Datapath::inject) using cfg's first poll
+    // entry's tx map.
+    void drain_injected(const PmdConfig& cfg);
+    uint16_t steer_queue(uint32_t port_no, const rte_mbuf* m);
     void lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflow** flows,
                 uint16_t n);
     Megaflow* upcall(const FlowKey& key, rte_mbuf* pkt, const PollEntry& pe);
     void execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const PollEntry& pe);
     void enqueue_output(uint32_t port_no, rte_mbuf* m);
     void flush(const PollEntry& pe);
+    void send(Port* port, uint16_t txq, TxMode mode, rte_mbuf** pkts, uint16_t n);
     // pkts == nullptr: count only.
     void drop(DropReason r, Port* port, rte_mbuf** pkts, uint16_t n);
     void after_quiescent();
@@ -103,6 +123,10 @@ private:
     // DpExecSink (general action lists).
     void dp_output(uint32_t port_no, rte_mbuf* const* pkts, uint16_t n) override;
     void dp_drop(DropReason r, rte_mbuf** pkts, uint16_t n) override;
+    void dp_recirculate(uint32_t tunnel_port, rte_mbuf* const* pkts, const encap::TunnelMd* md,
+                        uint16_t n) override;
+    void dp_reply(rte_mbuf* const* pkts, uint16_t n) override;
+    void dp_encapped(const uint32_t* hashes, uint16_t n) override;
 
     Datapath& dp_;
     uint16_t id_;
@@ -115,7 +139,7 @@ private:
     uint64_t seen_removal_gen_ = 0;
     Translation xlate_;   // reused by upcalls: no allocation once warmed up
     // Flows for upcalls the full megaflow cache could not take (one per packet, reset
-    // each burst); never in the classifier or the EMC.
+    // each pass over a burst); never in the classifier or the EMC.
     std::unique_ptr<Megaflow[]> scratch_;
     std::unique_ptr<DpActionList[]> scratch_acts_;
     uint16_t n_scratch_ = 0;
@@ -123,6 +147,15 @@ private:
     uint16_t dirty_[kMaxPorts];
     uint16_t n_dirty_ = 0;
     const PollEntry* current_pe_ = nullptr;   // the rx queue whose burst is in flight
+    const PmdConfig* current_cfg_ = nullptr;
+    // Decapsulated packets waiting for their second pass (filled by dp_recirculate during
+    // the first pass; at most one per received packet).
+    rte_mbuf* recirc_pkts_[kBurst];
+    encap::TunnelMd recirc_md_[kBurst];
+    uint32_t recirc_port_[kBurst];
+    uint16_t n_recirc_ = 0;
+    bool decap_pass_ = false;                  // outputs choose VM queues by affinity
+    uint32_t reply_port_ = 0;                  // where dp_reply sends (the packet's input)
     uint64_t now_ = 0;                         // TSC of the iteration (meters, upcall limit)
     UpcallLimiter upcall_limiter_{kMaxPorts};  // per input port, consulted on misses only
     uint64_t upcall_limit_seen_ = ~uint64_t(0);   // Datapath::upcall_limit_packed() applied

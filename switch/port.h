@@ -45,7 +45,7 @@ struct alignas(64) QueueCounters {
     std::atomic<uint64_t> cycles{0};   // rx: busy TSC cycles spent on this queue's bursts
 };
 
-enum class PortType : uint8_t { VhostUser, Ethdev };
+enum class PortType : uint8_t { VhostUser, Ethdev, Tunnel };
 
 using PortOptions = std::map<std::string, std::string>;
 
@@ -54,6 +54,7 @@ public:
     Port(std::string name, uint32_t port_no, PortType type, PortOptions opts)
         : name_(std::move(name)), port_no_(port_no), type_(type), options_(std::move(opts)) {
         for (auto& l : txq_locks_) rte_spinlock_init(&l);
+        if (type_ == PortType::VhostUser) affinity_.reset(new std::atomic<uint8_t>[kAffinitySlots]());
     }
     virtual ~Port() = default;
     Port(const Port&) = delete;
@@ -74,11 +75,31 @@ public:
     uint32_t port_no() const { return port_no_; }
     PortType type() const { return type_; }
     const PortOptions& options() const { return options_; }
-    const char* type_name() const { return type_ == PortType::VhostUser ? "vhost-user" : "dpdk"; }
+    virtual const char* type_name() const {
+        return type_ == PortType::VhostUser ? "vhost-user" : "dpdk";
+    }
     uint16_t n_rxq() const { return n_rxq_; }
     uint16_t n_txq() const { return n_txq_; }
     uint32_t max_frame() const { return max_frame_; }
     uint32_t mtu() const { return mtu_; }
+
+    // Flow affinity (VM ports): the rx queue a flow (symmetric inner hash, flow_hash.h)
+    // was last sent from, so decapsulated replies go back to that queue. A direct-mapped
+    // table: a collision only costs a less good queue choice. Written by the PMD that
+    // read the packet, read by the PMD that decapsulates: relaxed bytes suffice.
+    static constexpr uint32_t kAffinitySlots = 4096;
+    void note_flow_queue(uint32_t hash, uint16_t rxq) {
+        if (affinity_) {
+            std::atomic<uint8_t>& slot = affinity_[hash & (kAffinitySlots - 1)];
+            const auto v = static_cast<uint8_t>(rxq + 1);
+            if (slot.load(std::memory_order_relaxed) != v) slot.store(v, std::memory_order_relaxed);
+        }
+    }
+    // -1: no record.
+    int flow_queue(uint32_t hash) const {
+        if (!affinity_) return -1;
+        return int(affinity_[hash & (kAffinitySlots - 1)].load(std::memory_order_relaxed)) - 1;
+    }
 
     rte_spinlock_t& txq_lock(uint16_t q) { return txq_locks_[q]; }
     QueueCounters& rxq_stats(uint16_t q) { return rxq_stats_[q]; }
@@ -103,6 +124,7 @@ protected:
     uint32_t max_frame_ = 1518;
 
 private:
+    std::unique_ptr<std::atomic<uint8_t>[]> affinity_;
     std::array<rte_spinlock_t, kMaxQueues> txq_locks_;
     std::array<QueueCounters, kMaxQueues> rxq_stats_;
     std::array<QueueCounters, kMaxQueues> txq_stats_;

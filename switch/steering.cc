@@ -72,4 +72,23 @@ std::vector<std::vector<TxSlot>> compute_tx_map(const std::vector<RxqRef>& rxqs,
     return map;
 }
 
+std::vector<uint16_t> owned_txqs(const std::vector<RxqRef>& rxqs, uint16_t n_pmds, uint16_t pmd,
+                                 const std::vector<uint16_t>& usable) {
+    size_t rank = 0, active = 0;
+    bool me = false;
+    for (uint16_t p = 0; p < n_pmds; p++) {
+        if (!std::any_of(rxqs.begin(), rxqs.end(), [&](const RxqRef& r) { return r.pmd == p; }))
+            continue;
+        if (p == pmd) {
+            me = true;
+            rank = active;
+        }
+        active++;
+    }
+    std::vector<uint16_t> own;
+    if (!me || usable.size() < active) return own;
+    for (size_t k = rank; k < usable.size(); k += active) own.push_back(usable[k]);
+    return own;
+}
+
 }  // namespace vswitch

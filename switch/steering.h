@@ -47,4 +47,12 @@ std::vector<std::vector<TxSlot>> compute_tx_map(const std::vector<RxqRef>& rxqs,
                                                 uint16_t n_pmds,
                                                 const std::vector<TxPortQueues>& outs);
 
+// The tx queues of one output port that PMD `pmd` owns outright (no other PMD writes
+// them): usable[k] for k % A == its rank among the A active PMDs. Empty when the PMD polls
+// nothing or there are fewer usable queues than active PMDs (then queues are shared).
+// Decapsulated traffic towards a VM picks its queue per packet among these (flow
+// affinity), which stays lock-free because no other thread writes them.
+std::vector<uint16_t> owned_txqs(const std::vector<RxqRef>& rxqs, uint16_t n_pmds, uint16_t pmd,
+                                 const std::vector<uint16_t>& usable);
+
 }  // namespace vswitch

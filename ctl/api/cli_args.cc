@@ -228,6 +228,71 @@ ParseStatus build_fdb_show(const Parsed& p, api::Request& req, Options&, std::st
     return ParseStatus::kOk;
 }
 
+ParseStatus build_set_uplink(const Parsed& p, api::Request& req, Options& opts, std::string& err,
+                             std::istream&) {
+    auto* u = req.mutable_set_uplink()->mutable_uplink();
+    u->set_port(p.pos[0]);
+    for (size_t i = 1; i < p.pos.size(); i++) {
+        const std::string& a = p.pos[i];
+        const size_t eq = a.find('=');
+        const std::string k = a.substr(0, eq), v = eq == std::string::npos ? "" : a.substr(eq + 1);
+        if (eq == std::string::npos || v.empty()) {
+            err = "set-uplink: '" + a + "' is not KEY=VALUE (local-ip, gateway, mtu)";
+            return ParseStatus::kUsageError;
+        }
+        if (k == "local-ip") {
+            u->set_local_ip(v);
+        } else if (k == "gateway") {
+            u->set_gateway(v);
+        } else if (k == "mtu") {
+            char* end = nullptr;
+            const unsigned long m = std::strtoul(v.c_str(), &end, 10);
+            if (*end || m < 576 || m > 9600) {
+                err = "set-uplink: mtu '" + v + "' is not a number in 576..9600";
+                return ParseStatus::kUsageError;
+            }
+            u->set_mtu(static_cast<uint32_t>(m));
+        } else {
+            err = "set-uplink: unknown key '" + k + "' (local-ip, gateway, mtu)";
+            return ParseStatus::kUsageError;
+        }
+    }
+    if (u->local_ip().empty()) {
+        err = opts.command + ": local-ip=A.B.C.D[/LEN] is required";
+        return ParseStatus::kUsageError;
+    }
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_del_uplink(const Parsed&, api::Request& req, Options&, std::string&,
+                             std::istream&) {
+    req.mutable_del_uplink();
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_add_neighbor(const Parsed& p, api::Request& req, Options&, std::string&,
+                               std::istream&) {
+    auto* n = req.mutable_add_neighbor();
+    n->set_port(p.pos[0]);
+    n->set_ip(p.pos[1]);
+    n->set_mac(p.pos[2]);
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_del_neighbor(const Parsed& p, api::Request& req, Options&, std::string&,
+                               std::istream&) {
+    auto* n = req.mutable_del_neighbor();
+    n->set_port(p.pos[0]);
+    n->set_ip(p.pos[1]);
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_show_uplink(const Parsed&, api::Request& req, Options&, std::string&,
+                              std::istream&) {
+    req.mutable_show_uplink();
+    return ParseStatus::kOk;
+}
+
 ParseStatus build_add_group(const Parsed& p, api::Request& req, Options& opts, std::string& err,
                             std::istream&) {
     std::string g = trim(p.pos[0]);
@@ -353,6 +418,14 @@ const std::vector<Command>& table() {
         {{"fdb-show", "[PORT]", "MAC learning table of NORMAL", "Datapath"}, 0, 1,
          build_fdb_show},
         {{"dump-dpflows", "", "print datapath megaflows", "Datapath"}, 0, 0, build_dump_dpflows},
+        {{"set-uplink", "PORT local-ip=IP[/LEN] [gateway=IP] [mtu=N]",
+          "make PORT the VTEP (creates vxlan0, gre0)", "Overlay"}, 2, 4, build_set_uplink},
+        {{"del-uplink", "", "remove the VTEP configuration", "Overlay"}, 0, 0, build_del_uplink},
+        {{"add-neighbor", "PORT IP MAC", "static underlay neighbor", "Overlay"}, 3, 3,
+         build_add_neighbor},
+        {{"del-neighbor", "PORT IP", "remove an underlay neighbor", "Overlay"}, 2, 2,
+         build_del_neighbor},
+        {{"show-uplink", "", "VTEP, tunnel ports, neighbors", "Overlay"}, 0, 0, build_show_uplink},
         {{"pmd-stats", "[--clear]", "PMD packet, cache, cycles", "PMDs"}, 0, 0, build_pmd_stats},
         {{"pmd-rxq-show", "", "rx queues per PMD, tx map", "PMDs"}, 0, 0, build_pmd_rxq_show},
         {{"pmd-rebalance", "", "rebalance rx queues", "PMDs"}, 0, 0,

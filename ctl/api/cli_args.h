@@ -49,7 +49,7 @@ struct CommandInfo {
     const char* synopsis;   // arguments, e.g. "NAME type=vhost-user|dpdk [KEY=VALUE]..."
     const char* summary;
     const char* group;      // help section: "Ports", "Flows", "Groups and meters",
-                            // "Datapath", "PMDs"
+                            // "Datapath", "Overlay", "PMDs"
 };
 
 // Every command, in help order.

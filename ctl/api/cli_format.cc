@@ -190,6 +190,22 @@ std::string format_fdb_show(const api::FdbShowReply& reply) {
     return s;
 }
 
+std::string format_show_uplink(const api::ShowUplinkReply& r) {
+    if (!r.configured()) return "no uplink (set-uplink PORT local-ip=IP)\n";
+    const auto& u = r.uplink();
+    std::string s = "uplink " + u.port() + ": local-ip " + u.local_ip() + ", mac " + r.mac() +
+                    strf(", mtu %u", r.mtu());
+    if (!u.gateway().empty()) s += ", gateway " + u.gateway();
+    s += "\n";
+    for (const auto& t : r.tunnel_ports()) s += "  tunnel port " + t + "\n";
+    s += strf("neighbors (%d, ARP requests sent: %llu):\n", r.neighbors_size(),
+              static_cast<ull>(r.arp_requests_sent()));
+    for (const auto& n : r.neighbors())
+        s += strf("  %-15s  %s  %-7s  %.0fs\n", n.ip().c_str(), n.mac().c_str(),
+                  n.is_static() ? "static" : "learned", n.age_s());
+    return s;
+}
+
 std::string format_dump_groups(const api::DumpGroupsReply& reply) {
     std::string s;
     for (const auto& g : reply.groups())
@@ -390,10 +406,15 @@ std::string format_text(const api::Response& resp) {
     case Body::kDumpTables: return format_dump_tables(resp.dump_tables());
     case Body::kTrace: return format_trace(resp.trace());
     case Body::kFdbShow: return format_fdb_show(resp.fdb_show());
+    case Body::kShowUplink: return format_show_uplink(resp.show_uplink());
     case Body::kDumpGroups: return format_dump_groups(resp.dump_groups());
     case Body::kDumpMeters: return format_dump_meters(resp.dump_meters());
     // Changes print nothing on success, like ovs-vsctl/ovs-ofctl; --format json shows
     // their replies (add-port's port number, del-flows' count).
+    case Body::kSetUplink:
+    case Body::kDelUplink:
+    case Body::kAddNeighbor:
+    case Body::kDelNeighbor:
     case Body::kAddPort:
     case Body::kDelPort:
     case Body::kAddFlows:

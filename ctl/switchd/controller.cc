@@ -6,6 +6,7 @@
 
 #include "ofproto/group.h"
 #include "ofproto/mac_learning.h"
+#include "ofproto/neighbors.h"
 #include "ofproto/value_syntax.h"
 #include "switch/flow_key_format.h"
 
@@ -43,6 +44,7 @@ bool Controller::persist(std::string& err) {
     for (const auto& m : unrestored_.meters()) s.add_meters(m);
     for (const auto& g : unrestored_.groups()) s.add_groups(g);
     for (const auto& f : unrestored_.flows()) s.add_flows(f);
+    save_overlay(s);
     return store_.save(s, err);
 }
 
@@ -91,19 +93,24 @@ void Controller::load_pipeline(const store::StoredState& s, store::StoredState* 
 }
 
 void Controller::sync_ports() {
+    // Tunnel ports are not flooded to (output:all, flood, NORMAL): an overlay decides
+    // per destination where a packet is encapsulated to.
     std::vector<uint32_t> nos;
-    for (Port* p : dp_.ports()) nos.push_back(p->port_no());
+    for (Port* p : dp_.ports())
+        if (p->type() != PortType::Tunnel) nos.push_back(p->port_no());
     ofp_.set_ports(std::move(nos));
+    sync_overlay();
 }
 
 void Controller::revalidate(bool force) {
     Ofproto::NoLearningScope no_learning(ofp_);
     // Read before: a change made while revalidating is caught by the next tick.
-    uint64_t v = ofp_.version(), mv = ofp_.mac_learning().version();
+    uint64_t v = ofp_.version(), mv = ofp_.mac_learning().version(), nv = ofp_.neighbors().version();
     dp_.revalidate(force);
     if (force) {
         seen_version_ = v;
         seen_ml_version_ = mv;
+        seen_nb_version_ = nv;
     }
 }
 
@@ -134,6 +141,7 @@ bool Controller::restore(std::string& err) {
         port_cfgs_.push_back(c);
     }
     sync_ports();
+    restore_overlay(s);
     load_pipeline(s, &unrestored_);
     seen_version_ = ofp_.version();
     seen_ml_version_ = ofp_.mac_learning().version();
@@ -148,6 +156,11 @@ bool Controller::restore(std::string& err) {
 
 void Controller::handle(const api::Request& req, api::Response& resp) {
     switch (req.body_case()) {
+    case api::Request::kSetUplink: return set_uplink(req.set_uplink(), resp);
+    case api::Request::kDelUplink: return del_uplink(resp);
+    case api::Request::kAddNeighbor: return add_neighbor(req.add_neighbor(), resp);
+    case api::Request::kDelNeighbor: return del_neighbor(req.del_neighbor(), resp);
+    case api::Request::kShowUplink: return show_uplink(resp);
     case api::Request::kAddPort: return add_port(req.add_port(), resp);
     case api::Request::kDelPort: return del_port(req.del_port(), resp);
     case api::Request::kAddFlows: return add_flows(req.add_flows(), resp);
@@ -204,6 +217,11 @@ void Controller::del_port(const api::DelPortRequest& r, api::Response& resp) {
         return;
     }
     uint32_t no = p->port_no();
+    if (!uplink_.port().empty() && uplink_.port() == r.name()) {
+        resp.mutable_error()->set_message("port '" + r.name() + "' is the uplink (del-uplink first)");
+        resp.mutable_error()->set_field("name");
+        return;
+    }
     std::vector<api::PortConfig> keep;
     api::PortConfig removed;
     for (auto& c : port_cfgs_) (c.port_no() == no ? removed : keep.emplace_back()) = c;
@@ -456,7 +474,9 @@ void Controller::dump_dpflows(api::Response& resp) {
 
 void Controller::tick() {
     // Stats first: idle timeouts look at the rules' last-used time the push stamps.
-    revalidate(ofp_.version() != seen_version_ || ofp_.mac_learning().version() != seen_ml_version_);
+    revalidate(ofp_.version() != seen_version_ || ofp_.mac_learning().version() != seen_ml_version_ ||
+               ofp_.neighbors().version() != seen_nb_version_);
+    resolve_neighbors();
     ofp_.mac_learning().age();
     if (size_t n = ofp_.expire(std::chrono::steady_clock::now())) {
         std::string err;

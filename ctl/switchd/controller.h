@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ofproto/ofproto.h"
+#include "ofproto/overlay_config.h"
 #include "state_store.h"
 #include "switch/datapath.h"
 #include "vswitch.pb.h"
@@ -58,6 +59,20 @@ private:
     void pmd_rxq_show(api::Response& resp);
     void pmd_rebalance(api::Response& resp);
 
+    // Overlay (controller_overlay.cc).
+    void set_uplink(const api::SetUplinkRequest& r, api::Response& resp);
+    void del_uplink(api::Response& resp);
+    void add_neighbor(const api::AddNeighborRequest& r, api::Response& resp);
+    void del_neighbor(const api::DelNeighborRequest& r, api::Response& resp);
+    void show_uplink(api::Response& resp);
+    bool parse_uplink(const api::UplinkConfig& c, ofp::Underlay& u, std::string& field,
+                      std::string& err) const;
+    bool ensure_tunnel_port(const std::string& name, const std::string& type, std::string& err);
+    void sync_overlay();
+    void resolve_neighbors();
+    void restore_overlay(const store::StoredState& s);
+    void save_overlay(store::StoredState& s) const;
+
     bool persist(std::string& err);
     // The pipeline part of the stored state (meters, groups, flows).
     store::StoredState pipeline_state() const;
@@ -85,6 +100,9 @@ private:
     store::StoredState unrestored_;
     uint64_t seen_version_ = 0;
     uint64_t seen_ml_version_ = 0;
+    uint64_t seen_nb_version_ = 0;
+    api::UplinkConfig uplink_;                         // port "" = none
+    std::vector<api::AddNeighborRequest> static_neighbors_;
     // pmd-stats --clear baselines, per PMD.
     std::vector<api::PmdStats> baseline_;
 };

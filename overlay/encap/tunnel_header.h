@@ -18,7 +18,8 @@
 // datapath can count it.
 //
 // Layering: DPDK mbuf only (no switch/ includes). All addresses are network order as on
-// the wire; VNI/key and ports are host order.
+// the wire; VNI/key and ports are host order. docs/encap.md describes the formats and
+// the measured per-packet cost.
 #pragma once
 
 #include <cstdint>
@@ -58,13 +59,25 @@ struct TunnelHeader {
     uint8_t len = 0;             // bytes used (50 or 42)
     TunnelType type = TunnelType::Vxlan;
     uint16_t ip_csum_base = 0;   // ones'-complement sum of the template's IP header with
-                                 // total length and checksum 0 (push adds the length)
+                                 // total length and checksum 0 (push adds the length),
+                                 // folded to 16 bits, host order (the sum of the
+                                 // header's big-endian words as numbers)
     uint16_t mtu = 0;            // underlay MTU: largest outer IP packet allowed; 0 = none
+                                 // (build_header sets 0; the caller sets the uplink's MTU)
+    // Same template: len, type, base, mtu and the first len bytes (build_header zeroes
+    // the rest anyway, so a plain byte comparison of two built headers agrees).
     bool operator==(const TunnelHeader& o) const;
 };
 
 // Lays out the template. false + err ("field: problem") for a spec that cannot be
-// encoded (VNI over 24 bits for VXLAN, zero addresses, ...).
+// encoded, checked in this order: type unknown; VXLAN vni over 24 bits ("vni: ... exceeds
+// 24 bits"); src_ip 0.0.0.0, multicast or broadcast; dst_ip 0.0.0.0 (a multicast dst_ip
+// is fine: VXLAN flood groups); src_mac multicast or all zeros; dst_mac all zeros (an
+// unresolved neighbor); VXLAN dst_port 0; ttl 0. On false `out` is unchanged.
+// The outer IPv4 identification is always 0 (RFC 6864 allows any value in an atomic, DF
+// datagram). With df=false the outer packets may be fragmented on the way and all share
+// ID 0, so reassembly at the remote VTEP can mix fragments of different packets: keep
+// df=true and set mtu instead.
 bool build_header(const TunnelSpec& spec, TunnelHeader& out, std::string& err);
 
 // The VXLAN outer UDP source port for an inner flow hash: within 49152..65535 (RFC 7348
@@ -74,9 +87,13 @@ uint16_t entropy_port(uint32_t inner_hash);
 enum class PushResult : uint8_t { Ok, NoHeadroom, TooBig };
 
 // Prepends h to m (which must be private and direct: the datapath prepares it) and fills
-// lengths, checksum and (VXLAN) the source port from inner_hash. TooBig: the outer IP
-// packet would exceed h.mtu; m is left unchanged (the caller drops it and may answer with
-// icmp_frag_needed()). NoHeadroom: m unchanged.
+// lengths, checksum and (VXLAN) the source port from inner_hash. h must come from
+// build_header() (push trusts h.len: it is the per-packet path). TooBig: the outer IP
+// packet (pkt_len + h.len - 14 bytes) would exceed h.mtu, or 65535 when h.mtu is 0; m is
+// left unchanged (the caller drops it and may answer with icmp_frag_needed(), giving
+// next_hop_mtu = h.mtu - h.len for an untagged inner frame). NoHeadroom: m unchanged.
+// The outer headers go into the first segment; m's offload fields (ol_flags, l2_len,
+// packet_type, ...) are not touched: inner checksums must be final before push.
 PushResult push(rte_mbuf* m, const TunnelHeader& h, uint32_t inner_hash);
 
 // Tunnel metadata recovered by pop().
@@ -88,16 +105,25 @@ struct TunnelMd {
 
 enum class PopResult : uint8_t {
     Ok,
-    Malformed,     // truncated, bad IP version/IHL/length, IP options we cannot skip
-    Fragment,      // outer IPv4 fragment: not reassembled, dropped
-    BadChecksum,   // outer IPv4 header checksum wrong
-    BadTunnelHeader,   // VXLAN without the I flag or reserved bits set; GRE with a
-                       // version other than 0, routing, or a payload that is not 0x6558
-    NotTunnel,     // not UDP to `vxlan_port` (VXLAN) / not protocol 47 (GRE)
+    Malformed,     // truncated, bad IP version/IHL/length or UDP length, outer headers
+                   // not all in the first segment, no 14-byte inner frame left, trailing
+                   // bytes beyond the IP total length that one trim cannot remove
+    Fragment,      // outer IPv4 fragment (MF or offset): not reassembled, dropped
+    BadChecksum,   // outer IPv4 header checksum wrong (checked before any other IP
+                   // field is believed; always in software, ol_flags are not consulted)
+    BadTunnelHeader,   // VXLAN without the I flag or any other flag/reserved bit set; GRE
+                       // with a version other than 0, routing or another of the RFC 2784
+                       // bits 1..5 besides K and S, or a payload that is not 0x6558
+    NotTunnel,     // not IPv4 (EtherType), not UDP to `vxlan_port` (VXLAN) / not
+                   // protocol 47 (GRE)
 };
 
-// Strips eth + outer IPv4 + UDP/VXLAN or GRE from m (whose data starts at the outer
-// Ethernet header, untagged) and fills md. On anything but Ok, m is unchanged.
+// Strips eth + outer IPv4 (options skipped) + UDP/VXLAN or GRE from m (whose data starts
+// at the outer Ethernet header, untagged), trims anything past the IP total length (or,
+// VXLAN, past the UDP length: Ethernet padding) and fills md. The outer headers must be
+// in the first segment (a NIC always puts them there); the inner frame may span more.
+// Not verified: a nonzero VXLAN UDP checksum (optional in RFC 7348) and the GRE checksum
+// (C bit: skipped). On anything but Ok, m and md are unchanged.
 // vxlan_port: host order, the UDP destination port VXLAN is expected on.
 PopResult pop(rte_mbuf* m, TunnelType type, uint16_t vxlan_port, TunnelMd& md);
 
@@ -106,16 +132,27 @@ PopResult pop(rte_mbuf* m, TunnelType type, uint16_t vxlan_port, TunnelMd& md);
 // possibly VLAN-tagged: the answer carries the same tag). It goes back to the sender:
 // Ethernet and IP addresses swapped (the answer appears to come from the packet's
 // destination), TTL 64, carrying the original IP header plus the first 8 bytes of its
-// payload. nullptr when orig is not IPv4, or allocation from pool fails.
+// payload. IP TOS 0xc0 (RFC 1812 4.3.2.5), ID 0, no DF. next_hop_mtu: the largest IP
+// packet the sender may send (for a tunnel, h.mtu - h.len: 1450 for VXLAN on a 1500
+// underlay). Whether orig deserves one (DF set) is the caller's decision.
+// nullptr, following RFC 1122 3.2.2 / RFC 1812 4.3.2.7, when orig is not IPv4 (up to two
+// VLAN tags are skipped; bad version/IHL/length), is a non-first fragment, is itself an
+// ICMP error (type 3, 4, 5, 11, 12; never answer an error with an error), was sent to an
+// Ethernet multicast/broadcast address or from one, to an IP multicast/broadcast
+// address, or from 0.0.0.0, 127/8, multicast or 240/4; or when allocation from pool
+// fails.
 rte_mbuf* icmp_frag_needed(const rte_mbuf* orig, uint16_t next_hop_mtu, rte_mempool* pool);
 
 // ARP (Ethernet/IPv4) helpers for the underlay and the VPC ARP responder.
 // Turns the ARP request m into the reply "ip is at mac" in place: op 2, sender = (mac,
 // the request's target IP), target = the request's sender, Ethernet src = mac and dst =
-// the requester. false (m unchanged) if m is not an Ethernet/IPv4 ARP request.
+// the requester (the request's Ethernet source). Up to two VLAN tags are kept as they
+// are; the length (padding) too. false (m unchanged) if m is not an Ethernet/IPv4 ARP
+// request.
 bool arp_make_reply(rte_mbuf* m, const uint8_t mac[6]);
-// A broadcast "who has target_ip? tell src_ip" request from (src_mac, src_ip); nullptr
-// when allocation fails. Addresses network order.
+// A broadcast "who has target_ip? tell src_ip" request from (src_mac, src_ip), target
+// hardware address zero, padded with zeros to 60 bytes as on the wire; nullptr when
+// allocation fails. Addresses network order.
 rte_mbuf* arp_build_request(const uint8_t src_mac[6], uint32_t src_ip, uint32_t target_ip,
                             rte_mempool* pool);
 

@@ -1,0 +1,76 @@
+// The underlay's neighbor table: IPv4 address -> MAC of the hosts the VTEP talks to
+// directly (remote VTEPs on the local subnet, or the gateway).
+//
+// Entries are static (add-neighbor) or learned from ARP received on the uplink (requests
+// and replies addressed to the local IP; the sender's address and Ethernet source). A
+// static entry is never overwritten by learning.
+//
+// Resolution: a translation that needs a next hop it does not know records it with
+// want(); the control thread (every tick) collects the addresses to ask for with
+// due_requests() and sends one ARP request per address at most once a second, for as
+// long as it keeps being wanted (up to kGiveUpS after the last want).
+//
+// Threading: lookup/learn/want from PMD threads during translation, the rest from the
+// control thread. One reader-writer lock, held only for a hash lookup or insert (never
+// across anything else); lookups share it. Translation runs on upcalls only, not per
+// packet, so this is off the fast path. version() moves when a mapping changes, so the control
+// thread revalidates megaflows built on the old one.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <shared_mutex>
+#include <unordered_map>
+
+namespace vswitch::ofp {
+
+struct NeighborEntry {
+    uint32_t ip = 0;          // network order
+    uint8_t mac[6] = {};
+    bool is_static = false;
+    double age_s = 0;         // since learned/added
+};
+
+class Neighbors {
+public:
+    static constexpr double kRequestIntervalS = 1.0;
+    static constexpr double kGiveUpS = 30.0;
+
+    // PMD threads (translation).
+    bool lookup(uint32_t ip, uint8_t mac[6]) const;
+    void learn(uint32_t ip, const uint8_t mac[6]);
+    void want(uint32_t ip);
+
+    // Control thread.
+    void set_static(uint32_t ip, const uint8_t mac[6]);
+    bool remove(uint32_t ip);     // false if absent
+    void clear_learned();
+    std::vector<NeighborEntry> dump() const;
+    // Addresses to send an ARP request for now (marks them requested).
+    std::vector<uint32_t> due_requests();
+    uint64_t version() const { return version_.load(std::memory_order_acquire); }
+    uint64_t requests_sent() const { return requests_sent_; }
+
+private:
+    struct Entry {
+        uint8_t mac[6] = {};
+        bool is_static = false;
+        int64_t since_ns = 0;
+    };
+    struct Pending {
+        int64_t wanted_ns;      // last want()
+        int64_t requested_ns;   // last ARP request, 0 = never
+    };
+    static int64_t now_ns();
+
+    mutable std::shared_mutex mu_;
+    std::unordered_map<uint32_t, Entry> map_;
+    std::unordered_map<uint32_t, Pending> pending_;
+    std::atomic<uint64_t> version_{0};
+    uint64_t requests_sent_ = 0;
+};
+
+}  // namespace vswitch::ofp

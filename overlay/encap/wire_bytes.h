@@ -1,0 +1,92 @@
+// Private to overlay/encap: header offsets and the byte/checksum helpers the codecs share.
+// Kept here rather than borrowed from switch/wire.h because encap sits below switch/ and
+// must not include it (DESIGN.md layering).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include <rte_byteorder.h>
+
+namespace vswitch::encap::detail {
+
+constexpr uint32_t kEthLen = 14;
+constexpr uint32_t kVlanLen = 4;
+constexpr uint32_t kIpLen = 20;     // IPv4 without options: what push() lays out
+constexpr uint32_t kUdpLen = 8;
+constexpr uint32_t kVxlanLen = 8;
+constexpr uint32_t kGreBaseLen = 4;  // flags/version + protocol
+constexpr uint32_t kIpOff = kEthLen;
+constexpr uint32_t kL4Off = kEthLen + kIpLen;   // UDP or GRE in a template
+
+constexpr uint16_t kEtherIpv4 = 0x0800;
+constexpr uint16_t kEtherArp = 0x0806;
+constexpr uint8_t kProtoIcmp = 1;
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoGre = 47;
+constexpr uint16_t kIpDf = 0x4000;
+constexpr uint16_t kIpMf = 0x2000;
+constexpr uint16_t kIpOffsetMask = 0x1fff;
+constexpr uint8_t kVxlanFlagI = 0x08;
+
+// GRE flags/version word (RFC 2784 bits 0..15, host order).
+constexpr uint16_t kGreC = 0x8000;   // checksum present
+constexpr uint16_t kGreR = 0x4000;   // RFC 1701 routing present
+constexpr uint16_t kGreK = 0x2000;   // RFC 2890 key present
+constexpr uint16_t kGreS = 0x1000;   // RFC 2890 sequence number present
+constexpr uint16_t kGreSsr = 0x0800; // RFC 1701 strict source route
+constexpr uint16_t kGreRecurTop = 0x0400;   // bit 5: last of the bits RFC 2784 says to
+                                            // discard on (1..5), beyond K and S
+constexpr uint16_t kGreVersion = 0x0007;
+
+// Unaligned access: headers sit at any offset inside an mbuf; memcpy compiles to a plain
+// load/store and keeps the compiler's aliasing analysis honest.
+inline uint16_t rd16(const uint8_t* p) {
+    uint16_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline uint32_t rd32(const uint8_t* p) {
+    uint32_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void wr16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, sizeof v); }
+inline void wr32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
+// Network-order fields read/written as host-order numbers.
+inline uint16_t rd_be16(const uint8_t* p) { return rte_be_to_cpu_16(rd16(p)); }
+inline uint32_t rd_be32(const uint8_t* p) { return rte_be_to_cpu_32(rd32(p)); }
+inline void wr_be16(uint8_t* p, uint16_t v) { wr16(p, rte_cpu_to_be_16(v)); }
+inline void wr_be32(uint8_t* p, uint32_t v) { wr32(p, rte_cpu_to_be_32(v)); }
+
+// Ones'-complement sum (RFC 1071) of len bytes, not yet folded. The sum is byte-order
+// independent as long as every word is read the same way, so words are read natively
+// (32 bits at a time: fewer adds, the 64-bit accumulator absorbs the carries) and the
+// caller folds and, if it wants a number, swaps once at the end.
+inline uint64_t csum_add(uint64_t sum, const uint8_t* p, uint32_t len) {
+    for (; len >= 4; len -= 4, p += 4) sum += rd32(p);
+    if (len >= 2) {
+        sum += rd16(p);
+        p += 2;
+        len -= 2;
+    }
+    if (len) {
+        // The odd byte is the high-order byte of a big-endian word padded with zero, i.e.
+        // the first byte in memory of a 16-bit word whose second byte is 0.
+        uint8_t last[2] = {*p, 0};
+        sum += rd16(last);
+    }
+    return sum;
+}
+inline uint16_t csum_fold(uint64_t sum) {
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(sum);
+}
+// The checksum field value, in memory (network) order, for a region whose checksum field
+// is zero: write it back with wr16().
+inline uint16_t csum_finish(uint64_t sum) { return static_cast<uint16_t>(~csum_fold(sum)); }
+
+}  // namespace vswitch::encap::detail
