@@ -27,15 +27,16 @@ private:
     std::vector<std::function<void()>> steps_;
 };
 
-// Ids: lowest free first is not needed, only uniqueness; freed ids are reused.
+// Ids: the lowest free one first, so ids stay compact and a model rebuilt in the same
+// order (restore, a VPC deleted and created again) gets the same ids and cookies.
 class IdAlloc {
 public:
     explicit IdAlloc(uint32_t max) : max_(max) {}
     uint32_t take(UndoLog& u) {
         if (!free_.empty()) {
-            uint32_t id = free_.back();
-            free_.pop_back();
-            u.push([this, id] { free_.push_back(id); });
+            uint32_t id = *free_.begin();
+            free_.erase(free_.begin());
+            u.push([this, id] { free_.insert(id); });
             return id;
         }
         uint32_t id = next_++;
@@ -43,15 +44,15 @@ public:
         return id;
     }
     void give(uint32_t id, UndoLog& u) {
-        free_.push_back(id);
-        u.push([this] { free_.pop_back(); });
+        free_.insert(id);
+        u.push([this, id] { free_.erase(id); });
     }
     bool exhausted() const { return free_.empty() && next_ > max_; }
 
 private:
     uint32_t max_;
     uint32_t next_ = 1;
-    std::vector<uint32_t> free_;
+    std::set<uint32_t> free_;
 };
 
 // The rule changes of one batch, net: deletes (by cookie) happen before adds in
@@ -107,7 +108,6 @@ std::string locate(size_t i, const Op& op, const std::string& field) {
 struct VpcManager::Impl {
     IdAlloc ids{0xffffffffu};
     IdAlloc indexes{kMaxVpcs};
-    unsigned encap_users[2] = {0, 0};   // VPCs per encapsulation
 };
 
 VpcManager::VpcManager(Ofproto& ofp, PortExists exists, CompilerOptions opts)
@@ -120,10 +120,9 @@ namespace {
 // Applies one op to the model (validated first), recording undo steps and rule changes.
 class OpRunner {
 public:
-    OpRunner(Model& m, const Compiler& c, IdAlloc& ids, IdAlloc& indexes, unsigned* encap_users,
-             uint64_t generation, UndoLog& undo, RuleSink& out)
-        : m_(m), c_(c), ids_(ids), indexes_(indexes), encap_users_(encap_users), gen_(generation),
-          undo_(undo), out_(out) {}
+    OpRunner(Model& m, const Compiler& c, IdAlloc& ids, IdAlloc& indexes, uint64_t generation,
+             UndoLog& undo, RuleSink& out)
+        : m_(m), c_(c), ids_(ids), indexes_(indexes), gen_(generation), undo_(undo), out_(out) {}
 
     VpcError run(const Op& op) {
         if (op.kind == OpKind::CreateVpc) return create(op);
@@ -168,18 +167,17 @@ private:
             m_.tombstones.erase(it);
             undo_.push([this, name, old] { m_.tombstones[name] = old; });
         }
-        unsigned& users = encap_users_[static_cast<int>(encap)];
-        if (users++ == 0) c_.global(encap, out_);
-        undo_.push([&users] { users--; });
+        // The first VPC brings the unknown-VNI drops on both tunnel ports.
+        if (m_.vpcs.size() == 1)
+            for (Encap e : {Encap::Vxlan, Encap::Gre}) c_.global(e, out_);
         c_.vpc(ref, out_);
         return {};
     }
 
     VpcError destroy(Vpc& v) {
         c_.del_all(v, out_);
-        unsigned& users = encap_users_[static_cast<int>(v.encap)];
-        if (--users == 0) out_.del(Compiler::global_cookie(v.encap));
-        undo_.push([&users] { users++; });
+        if (m_.vpcs.size() == 1)
+            for (Encap e : {Encap::Vxlan, Encap::Gre}) out_.del(Compiler::global_cookie(e));
         for (const auto& [c, s] : v.subnets) ids_.give(s.id, undo_);
         for (const auto& [p, b] : v.bindings) ids_.give(b.id, undo_);
         for (const auto& [mac, e] : v.endpoints) ids_.give(e.id, undo_);
@@ -391,7 +389,6 @@ private:
     const Compiler& c_;
     IdAlloc& ids_;
     IdAlloc& indexes_;
-    unsigned* encap_users_;
     uint64_t gen_;
     UndoLog& undo_;
     RuleSink& out_;
@@ -417,8 +414,7 @@ VpcError VpcManager::apply(uint64_t generation, const std::vector<Op>& ops, Batc
     }
     UndoLog undo;
     ChangeSet changes;
-    OpRunner runner(model_, compiler_, impl_->ids, impl_->indexes, impl_->encap_users, generation,
-                    undo, changes);
+    OpRunner runner(model_, compiler_, impl_->ids, impl_->indexes, generation, undo, changes);
     std::set<std::string> touched;
     for (size_t i = 0; i < ops.size(); i++) {
         const Op& op = ops[i];
@@ -602,7 +598,7 @@ FlowError VpcManager::port_changed(std::string_view port, bool* changed) {
     ChangeSet cs;
     for (Encap e : {Encap::Vxlan, Encap::Gre}) {
         if (compiler_.tunnel_port(e) != port) continue;
-        if (impl_->encap_users[static_cast<int>(e)]) {
+        if (!model_.vpcs.empty()) {
             cs.del(Compiler::global_cookie(e));
             compiler_.global(e, cs);
         }
@@ -645,7 +641,7 @@ FlowError VpcManager::port_changed(std::string_view port, bool* changed) {
 FlowError VpcManager::reinstall() {
     RecordingSink all;
     for (Encap e : {Encap::Vxlan, Encap::Gre})
-        if (impl_->encap_users[static_cast<int>(e)]) compiler_.global(e, all);
+        if (!model_.vpcs.empty()) compiler_.global(e, all);
     for (const auto& [name, v] : model_.vpcs) compiler_.all(*v, all);
     std::vector<std::string> adds;
     adds.reserve(all.added.size());
