@@ -435,7 +435,7 @@ VpcError VpcManager::apply(uint64_t generation, const std::vector<Op>& ops, Batc
                 undo.push([v, old] { v->generation = old; });
             }
     std::string err;
-    if (commit && !commit(err)) {
+    if (commit && result.ops_applied && !commit(err)) {
         undo.rollback();
         return {"", "not saved, VPC change not applied: " + err};
     }
