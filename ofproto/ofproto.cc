@@ -341,13 +341,7 @@ void Ofproto::set_ports(std::vector<uint32_t> ports) {
 }
 
 void Ofproto::set_overlay(ofp::OverlayConfig cfg) {
-    const ofp::OverlayConfig& cur = impl_->current().overlay();
-    if (cur.underlay == cfg.underlay && cur.tunnels.size() == cfg.tunnels.size() &&
-        std::equal(cur.tunnels.begin(), cur.tunnels.end(), cfg.tunnels.begin(),
-                   [](const auto& a, const auto& b) {
-                       return a.first == b.first && std::memcmp(&a.second, &b.second, sizeof a.second) == 0;
-                   }))
-        return;
+    if (cfg == impl_->current().overlay()) return;
     auto next = impl_->current().copy();
     next->set_overlay(std::move(cfg));
     impl_->publish(std::move(next));

@@ -28,6 +28,7 @@ struct Underlay {
 struct OverlayConfig {
     Underlay underlay;
     std::map<uint32_t, TunnelPortConfig> tunnels;   // by port number
+    bool operator==(const OverlayConfig&) const = default;
 
     const TunnelPortConfig* tunnel(uint32_t port) const {
         auto it = tunnels.find(port);

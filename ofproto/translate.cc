@@ -498,7 +498,17 @@ private:
         read_field(Field::NwDst);
         commit();
         out_.actions.push_back(DpAction::arp_reply(a.mac));
-        out_.actions.push_back(DpAction::output(in_port()));
+        const uint32_t in = in_port();
+        if (const TunnelPortConfig* t = tables_.overlay().tunnel(in)) {
+            // Asked through a tunnel: the answer goes back to the host that asked.
+            read_field(Field::TunSrc);
+            read_field(Field::TunId);
+            st_.w.tun_dst = st_.w.tun_src;
+            st_.w_const |= field_bit(Field::TunDst);
+            tunnel_output(in, *t);
+            return;
+        }
+        out_.actions.push_back(DpAction::output(in));
     }
 
     void dec_ttl() {

@@ -357,13 +357,32 @@ void Classifier::replace_actions(Megaflow* f, DpActionList&& acts) {
     rte_spinlock_unlock(&lock_);
 }
 
+// The writer lock is taken per chunk of the table, not for the whole walk: PMD upcalls
+// insert under the same lock, and a walk over a million megaflows held it for ~100 ms,
+// every revalidation tick, stalling every new flow meanwhile. Between chunks an insert can
+// move entries (cuckoo displacement), so an entry may be seen twice or not at all: the
+// pointers are de-duplicated, and one missed this time is seen by the next walk. The
+// callback runs without the lock; the megaflows stay valid because only the control
+// thread (the caller) removes them.
 void Classifier::for_each(const std::function<void(Megaflow&)>& fn) const {
-    rte_spinlock_lock(&lock_);
-    const void* k;
-    void* data;
+    constexpr unsigned kChunk = 256;
+    std::vector<Megaflow*> all;
+    all.reserve(n_flows_.load(std::memory_order_relaxed) + kChunk);
     uint32_t next = 0;
-    while (rte_hash_iterate(hash_, &k, &data, &next) >= 0) fn(*static_cast<Megaflow*>(data));
-    rte_spinlock_unlock(&lock_);
+    for (bool more = true; more;) {
+        rte_spinlock_lock(&lock_);
+        const void* k;
+        void* data;
+        unsigned n = 0;
+        while (n < kChunk && (more = rte_hash_iterate(hash_, &k, &data, &next) >= 0)) {
+            all.push_back(static_cast<Megaflow*>(data));
+            n++;
+        }
+        rte_spinlock_unlock(&lock_);
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    for (Megaflow* f : all) fn(*f);
 }
 
 void Classifier::rank_subtables() {

@@ -74,8 +74,9 @@ public:
     // after a grace period).
     void replace_actions(Megaflow* f, DpActionList&& acts);
 
-    // Control thread: visit every live megaflow (under the writer lock; callback must
-    // not call insert/remove - collect and act afterwards).
+    // Control thread: visit every live megaflow. The writer lock is held per chunk of the
+    // walk, never during the callback (which must not call insert/remove: collect and act
+    // afterwards). Megaflows inserted meanwhile may or may not be visited.
     void for_each(const std::function<void(Megaflow&)>& fn) const;
 
     uint64_t removal_generation() const { return removal_gen_.load(std::memory_order_acquire); }

@@ -40,6 +40,11 @@ struct DatapathConfig {
     // Upcalls per second per input port and PMD (0 = unlimited); burst 0 = rate / 10.
     uint32_t upcall_limit_per_s = 100000;
     uint32_t upcall_limit_burst = 0;
+    // EMC insertion: a megaflow hit (or upcall) is cached in the exact-match cache with
+    // probability 1/N (OVS's emc-insert-inv-prob, same default). With many flows, inserting
+    // every miss only thrashes the EMC; the flows that matter insert soon enough.
+    // 1 = always, 0 = EMC off (no lookups either).
+    uint32_t emc_insert_inv_prob = 100;
 };
 
 // Revalidator counters (cumulative since start unless "last_"). Control thread only.
@@ -142,6 +147,7 @@ public:
         return ports_[port_no].load(std::memory_order_acquire);
     }
     const FlowTranslator& translator() const { return xlate_; }
+    uint32_t emc_insert_inv_prob() const { return cfg_.emc_insert_inv_prob; }
     rte_rcu_qsbr* rcu() const { return qsv_; }
 
 private:

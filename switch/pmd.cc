@@ -20,6 +20,10 @@ namespace vswitch {
 Pmd::Pmd(Datapath& dp, uint16_t id, unsigned core, unsigned lcore)
     : dp_(dp), id_(id), core_(core), lcore_(lcore), scratch_(new Megaflow[kBurst]),
       scratch_acts_(new DpActionList[kBurst]), out_(new OutBuf[kMaxPorts]) {
+    const uint32_t inv = dp.emc_insert_inv_prob();
+    emc_on_ = inv != 0;
+    emc_threshold_ = inv <= 1 ? UINT32_MAX : static_cast<uint32_t>(UINT32_MAX / inv);
+    rng_ = 0x9e3779b9u ^ (uint32_t(id) * 0x85ebca6bu);
     xlate_.actions.reserve(16);
     xlate_.rules.reserve(16);
     for (uint16_t i = 0; i < kBurst; i++) scratch_[i].actions.store(&scratch_acts_[i]);
@@ -217,19 +221,37 @@ void Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const uint32
     }
 }
 
+// EMC insertion with probability 1/emc_inv_: a cheap xorshift per PMD, compared against a
+// precomputed threshold (no division per packet).
+bool Pmd::emc_should_insert() {
+    if (emc_threshold_ == UINT32_MAX) return true;
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 17;
+    rng_ ^= rng_ << 5;
+    return rng_ <= emc_threshold_;
+}
+
 void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflow** flows,
                  uint16_t n) {
     const FlowKey* miss_keys[kBurst];
     uint16_t miss_idx[kBurst];
     uint16_t nm = 0;
-    for (uint16_t i = 0; i < n; i++) {
-        flows[i] = emc_.lookup(keys[i], hashes[i]);
-        if (!flows[i]) {
+    if (emc_on_) {
+        for (uint16_t i = 0; i < n; i++) {
+            flows[i] = emc_.lookup(keys[i], hashes[i]);
+            if (!flows[i]) {
+                miss_keys[nm] = &keys[i];
+                miss_idx[nm++] = i;
+            }
+        }
+        counter_add(ctr_.emc_hits, n - nm);
+    } else {
+        for (uint16_t i = 0; i < n; i++) {
+            flows[i] = nullptr;
             miss_keys[nm] = &keys[i];
             miss_idx[nm++] = i;
         }
     }
-    counter_add(ctr_.emc_hits, n - nm);
     if (nm == 0) return;
 
     Megaflow* found[kBurst];
@@ -241,7 +263,7 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
         Megaflow* f = found[j];
         if (!f) {
             // An earlier upcall in this burst may have installed what this packet needs.
-            f = emc_.lookup(keys[i], hashes[i]);
+            f = emc_on_ ? emc_.lookup(keys[i], hashes[i]) : nullptr;
             if (!f) f = cls.lookup(keys[i]);
             if (!f) {
                 f = upcall(keys[i], pkts[i], *current_pe_);
@@ -250,7 +272,7 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
                 if (!f || (f >= scratch_.get() && f < scratch_.get() + kBurst)) continue;
             }
         }
-        emc_.insert(keys[i], hashes[i], f);
+        if (emc_on_ && emc_should_insert()) emc_.insert(keys[i], hashes[i], f);
         flows[i] = f;
     }
 }

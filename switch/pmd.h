@@ -120,6 +120,7 @@ private:
     void drop(DropReason r, Port* port, rte_mbuf** pkts, uint16_t n);
     void after_quiescent();
     bool upcall_allowed(uint32_t port_no);
+    bool emc_should_insert();
     // DpExecSink (general action lists).
     void dp_output(uint32_t port_no, rte_mbuf* const* pkts, uint16_t n) override;
     void dp_drop(DropReason r, rte_mbuf** pkts, uint16_t n) override;
@@ -136,6 +137,9 @@ private:
     std::atomic<bool> stop_{false};
     PmdCounters ctr_;
     Emc emc_;
+    bool emc_on_ = true;
+    uint32_t emc_threshold_ = UINT32_MAX;   // insert when rng_ <= this (UINT32_MAX: always)
+    uint32_t rng_ = 1;
     uint64_t seen_removal_gen_ = 0;
     Translation xlate_;   // reused by upcalls: no allocation once warmed up
     // Flows for upcalls the full megaflow cache could not take (one per packet, reset

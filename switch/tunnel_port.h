@@ -26,6 +26,7 @@ struct TunnelPortConfig {
     uint8_t ttl = 64;
     uint8_t tos = 0;
     bool df = true;
+    bool operator==(const TunnelPortConfig&) const = default;
 };
 
 // Validates options into cfg; false + err ("options.<key>: problem").

@@ -113,6 +113,11 @@ Body expected_body(const api::Request& req) {
     case api::Request::kAddMeter: return Body::kAddMeter;
     case api::Request::kDelMeters: return Body::kDelMeters;
     case api::Request::kDumpMeters: return Body::kDumpMeters;
+    case api::Request::kSetUplink: return Body::kSetUplink;
+    case api::Request::kDelUplink: return Body::kDelUplink;
+    case api::Request::kAddNeighbor: return Body::kAddNeighbor;
+    case api::Request::kDelNeighbor: return Body::kDelNeighbor;
+    case api::Request::kShowUplink: return Body::kShowUplink;
     case api::Request::BODY_NOT_SET: break;
     }
     return Body::BODY_NOT_SET;
@@ -330,6 +335,10 @@ std::string format_pmd_stats(const api::PmdStatsReply& r) {
         if (p.megaflow_full())
             s += strf("  megaflow cache full: %llu upcalls not installed\n",
                       static_cast<ull>(p.megaflow_full()));
+        if (p.recirculated())
+            s += strf("  decapsulated: %llu (VM queue by flow affinity: %llu, by hash: %llu)\n",
+                      static_cast<ull>(p.recirculated()), static_cast<ull>(p.affinity_hits()),
+                      static_cast<ull>(p.affinity_misses()));
         std::string drops = nonzero_drops(p.drops());
         if (!drops.empty()) s += "  drops: " + drops + "\n";
     }

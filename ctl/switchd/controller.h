@@ -7,6 +7,7 @@
 //    means "traffic now follows the new flows".
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -102,6 +103,7 @@ private:
     uint64_t seen_version_ = 0;
     uint64_t seen_ml_version_ = 0;
     uint64_t seen_nb_version_ = 0;
+    std::chrono::steady_clock::time_point last_reval_{};
     api::UplinkConfig uplink_;                         // port "" = none
     std::vector<api::AddNeighborRequest> static_neighbors_;
     // pmd-stats --clear baselines, per PMD.

@@ -111,6 +111,10 @@ api::PmdStats read_pmd(const Pmd& pmd, uint64_t hz) {
     s.set_iterations(ld(c.iterations));
     s.set_tx_shared_locks(ld(c.tx_shared_locks));
     s.set_megaflow_full(ld(c.megaflow_full));
+    s.set_recirculated(ld(c.recirculated));
+    s.set_affinity_hits(ld(c.affinity_hits));
+    s.set_affinity_misses(ld(c.affinity_misses));
+    s.set_injected(ld(c.injected));
     s.set_tsc_hz(hz);
     for (size_t r = 0; r < kDropReasonCount; r++)
         (*s.mutable_drops())[drop_reason_name(static_cast<DropReason>(r))] = ld(c.drops[r]);
@@ -130,6 +134,10 @@ void subtract(api::PmdStats& a, const api::PmdStats& b) {
     a.set_iterations(a.iterations() - b.iterations());
     a.set_tx_shared_locks(a.tx_shared_locks() - b.tx_shared_locks());
     a.set_megaflow_full(a.megaflow_full() - b.megaflow_full());
+    a.set_recirculated(a.recirculated() - b.recirculated());
+    a.set_affinity_hits(a.affinity_hits() - b.affinity_hits());
+    a.set_affinity_misses(a.affinity_misses() - b.affinity_misses());
+    a.set_injected(a.injected() - b.injected());
     for (auto& [k, v] : *a.mutable_drops()) {
         auto it = b.drops().find(k);
         if (it != b.drops().end()) v -= it->second;

@@ -43,6 +43,9 @@ struct Options {
     uint32_t max_megaflows = 200000;
     uint32_t mbufs = 65535;
     double max_idle = 10.0;
+    uint32_t upcall_rate = 100000;
+    uint32_t upcall_burst = 0;
+    uint32_t emc_inv_prob = 100;
 };
 
 void usage(FILE* f) {
@@ -58,6 +61,10 @@ void usage(FILE* f) {
             "  --max-megaflows N      megaflow cache capacity (default 200000)\n"
             "  --mbufs N              packet buffers (default 65535)\n"
             "  --megaflow-max-idle S  idle megaflows expire after S seconds (default 10)\n"
+            "  --upcall-limit R[/B]   upcalls per second per input port and PMD, burst B\n"
+            "                         (default 100000/10000; 0 = unlimited)\n"
+            "  --emc-insert-inv-prob N  cache a flow in the EMC with probability 1/N\n"
+            "                         (default 100; 1 = always; 0 = no EMC)\n"
             "  --help\n",
             api::kDefaultSocketPath);
 }
@@ -86,7 +93,7 @@ bool parse_cores(const std::string& s, std::vector<unsigned>& out) {
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
-    enum { kCores = 1, kSock, kGroup, kEal, kDb, kMaxMf, kMbufs, kIdle, kHelp };
+    enum { kCores = 1, kSock, kGroup, kEal, kDb, kMaxMf, kMbufs, kIdle, kUpcall, kEmc, kHelp };
     static const option longopts[] = {
         {"pmd-cores", required_argument, nullptr, kCores},
         {"control-socket", required_argument, nullptr, kSock},
@@ -96,6 +103,8 @@ bool parse_args(int argc, char** argv, Options& o) {
         {"max-megaflows", required_argument, nullptr, kMaxMf},
         {"mbufs", required_argument, nullptr, kMbufs},
         {"megaflow-max-idle", required_argument, nullptr, kIdle},
+        {"upcall-limit", required_argument, nullptr, kUpcall},
+        {"emc-insert-inv-prob", required_argument, nullptr, kEmc},
         {"help", no_argument, nullptr, kHelp},
         {nullptr, 0, nullptr, 0},
     };
@@ -115,6 +124,34 @@ bool parse_args(int argc, char** argv, Options& o) {
         case kMaxMf: o.max_megaflows = static_cast<uint32_t>(strtoul(optarg, nullptr, 10)); break;
         case kMbufs: o.mbufs = static_cast<uint32_t>(strtoul(optarg, nullptr, 10)); break;
         case kIdle: o.max_idle = strtod(optarg, nullptr); break;
+        case kUpcall: {
+            char* end = nullptr;
+            const unsigned long r = strtoul(optarg, &end, 10);
+            unsigned long b = 0;
+            if (end != optarg && *end == '/') {
+                char* e2 = nullptr;
+                b = strtoul(end + 1, &e2, 10);
+                if (e2 == end + 1 || *e2) end = nullptr;
+                else end = e2;
+            }
+            if (!end || end == optarg || *end || r > 100000000 || b > 100000000) {
+                fprintf(stderr, "switchd: --upcall-limit: '%s' is not RATE or RATE/BURST\n", optarg);
+                return false;
+            }
+            o.upcall_rate = static_cast<uint32_t>(r);
+            o.upcall_burst = static_cast<uint32_t>(b);
+            break;
+        }
+        case kEmc: {
+            char* end = nullptr;
+            const unsigned long v = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || v > 1000000) {
+                fprintf(stderr, "switchd: --emc-insert-inv-prob: '%s' is not a number in 0..1000000\n", optarg);
+                return false;
+            }
+            o.emc_inv_prob = static_cast<uint32_t>(v);
+            break;
+        }
         case kHelp: usage(stdout); exit(0);
         default: usage(stderr); return false;
         }
@@ -160,6 +197,9 @@ int main(int argc, char** argv) {
         dc.max_megaflows = opt.max_megaflows;
         dc.n_mbufs = opt.mbufs;
         dc.megaflow_max_idle_s = opt.max_idle;
+        dc.upcall_limit_per_s = opt.upcall_rate;
+        dc.upcall_limit_burst = opt.upcall_burst;
+        dc.emc_insert_inv_prob = opt.emc_inv_prob;
         Datapath dp(dc, ofp);
         dp_ptr = &dp;
         dp_view = &dp;

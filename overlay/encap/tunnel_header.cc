@@ -125,13 +125,6 @@ bool TunnelHeader::operator==(const TunnelHeader& o) const {
            len <= kHeaderMax && std::memcmp(bytes, o.bytes, len) == 0;
 }
 
-uint16_t entropy_port(uint32_t inner_hash) {
-    // 16384 ports = 14 bits. The inner hash may be weak in its low bits (an RSS or CRC
-    // value the NIC or the EMC produced), so fold the upper bits in rather than masking:
-    // every input bit then moves the port, and changes confined to bits 14..27 map
-    // one-to-one onto ports.
-    uint32_t x = inner_hash ^ (inner_hash >> 14) ^ (inner_hash >> 28);
-    return static_cast<uint16_t>(0xc000 | (x & 0x3fff));
-}
+uint16_t entropy_port(uint32_t inner_hash) { return entropy(inner_hash); }
 
 }  // namespace vswitch::encap

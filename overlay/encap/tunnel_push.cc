@@ -41,7 +41,7 @@ PushResult push(rte_mbuf* m, const TunnelHeader& h, uint32_t inner_hash) {
 
     if (h.type == TunnelType::Vxlan) {
         uint8_t* udp = p + kL4Off;
-        wr_be16(udp, entropy_port(inner_hash));
+        wr_be16(udp, entropy(inner_hash));
         wr_be16(udp + 4, static_cast<uint16_t>(ip_len - kIpLen));
     }
     return PushResult::Ok;

@@ -59,6 +59,16 @@ inline uint32_t rd_be32(const uint8_t* p) { return rte_be_to_cpu_32(rd32(p)); }
 inline void wr_be16(uint8_t* p, uint16_t v) { wr16(p, rte_cpu_to_be_16(v)); }
 inline void wr_be32(uint8_t* p, uint32_t v) { wr32(p, rte_cpu_to_be_32(v)); }
 
+// entropy_port()'s formula, here so push() inlines it (it is per packet).
+// 16384 ports = 14 bits. The inner hash may be weak in its low bits (an RSS or CRC value
+// the NIC or the EMC produced), so the upper bits are folded in rather than masked off:
+// every input bit then moves the port, and changes confined to bits 14..27 map
+// one-to-one onto ports.
+inline uint16_t entropy(uint32_t inner_hash) {
+    uint32_t x = inner_hash ^ (inner_hash >> 14) ^ (inner_hash >> 28);
+    return static_cast<uint16_t>(0xc000 | (x & 0x3fff));
+}
+
 // Ones'-complement sum (RFC 1071) of len bytes, not yet folded. The sum is byte-order
 // independent as long as every word is read the same way, so words are read natively
 // (32 bits at a time: fewer adds, the 64-bit accumulator absorbs the carries) and the
