@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <unordered_set>
 
 #include "ofproto/field_syntax.h"
 #include "ofproto/flow_format.h"
@@ -445,6 +446,46 @@ std::vector<std::string> Ofproto::serialize_meters() const {
     std::vector<std::string> out;
     for (const auto& [id, m] : impl_->meters) out.push_back(ofp::format_meter(m));
     return out;
+}
+
+// ---------------------------------------------------------------- VPC overlay support
+// apply_batch / cookie_counters (overlay/vpc). Kept apart from the rest of the file.
+
+FlowError Ofproto::apply_batch(const std::vector<std::string>& add,
+                               const std::vector<uint64_t>& del_cookies, size_t* n_deleted) {
+    if (n_deleted) *n_deleted = 0;
+    std::vector<RulePtr> rules;
+    rules.reserve(add.size());
+    auto now = Rule::Clock::now();
+    for (size_t i = 0; i < add.size(); i++) {
+        ofp::FlowSpec spec;
+        FlowError err = ofp::parse_flow(add[i], impl_->ports, spec);
+        if (!err) err = impl_->check_refs(spec.actions, impl_->current());
+        if (err) {
+            if (add.size() > 1) err.message = "flow " + std::to_string(i + 1) + ": " + err.message;
+            return err;
+        }
+        rules.push_back(std::make_shared<Rule>(std::move(spec), now));
+    }
+    std::unique_ptr<FlowTables> next;
+    size_t n = 0;
+    if (!del_cookies.empty()) {
+        std::unordered_set<uint64_t> doomed(del_cookies.begin(), del_cookies.end());
+        next = impl_->current().without([&](const Rule& r) { return doomed.count(r.cookie()) > 0; }, &n);
+        if (n == 0) next.reset();
+    }
+    if (!rules.empty()) next = (next ? *next : impl_->current()).with_added(rules);
+    if (next) impl_->publish(std::move(next));
+    if (n_deleted) *n_deleted = n;
+    return {};
+}
+
+void Ofproto::cookie_counters(uint64_t value, uint64_t mask, std::vector<CookieCounters>& out) const {
+    out.clear();
+    impl_->current().for_each([&](const RulePtr& r) {
+        if ((r->cookie() ^ value) & mask) return;
+        out.push_back({r->cookie(), r->table(), r->priority(), r->n_packets(), r->n_bytes()});
+    });
 }
 
 }  // namespace vswitch

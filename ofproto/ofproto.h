@@ -70,6 +70,15 @@ struct TableDump {
     uint64_t matches;   // of which matched a rule
 };
 
+// Counters of one rule, selected by cookie (Ofproto::cookie_counters).
+struct CookieCounters {
+    uint64_t cookie;
+    uint32_t table;
+    uint32_t priority;
+    uint64_t n_packets;
+    uint64_t n_bytes;
+};
+
 struct GroupDump {
     uint32_t id;
     std::string text;   // canonical add-group form
@@ -153,6 +162,19 @@ public:
     std::vector<std::string> serialize() const;
     std::vector<std::string> serialize_groups() const;
     std::vector<std::string> serialize_meters() const;
+
+    // ---------------------------------------------------------------- VPC overlay
+    // (overlay/vpc compiles VPC objects into rules, one cookie per object.)
+
+    // One change, all or nothing, published as ONE new snapshot: every rule whose
+    // cookie equals one of del_cookies is removed (one pass over the tables), then the
+    // `add` flows (add-flow syntax, parsed completely first; same replacement rules as
+    // add_flows) are installed. On error nothing changed. *n_deleted = rules removed.
+    FlowError apply_batch(const std::vector<std::string>& add,
+                          const std::vector<uint64_t>& del_cookies, size_t* n_deleted = nullptr);
+    // Counters of the rules with cookie & mask == value & mask, without formatting
+    // their text (per-VPC statistics over millions of rules).
+    void cookie_counters(uint64_t value, uint64_t mask, std::vector<CookieCounters>& out) const;
 
 private:
     struct Impl;

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "ctl/api/cli_vpc.h"
 #include "ctl/api/endpoint.h"
 
 namespace vswitch::cli {
@@ -25,6 +26,8 @@ struct Parsed {
     std::vector<std::string> pos;   // arguments after the command word
     bool strict = false;
     bool clear = false;
+    bool has_generation = false;   // --generation (vpc)
+    std::uint64_t generation = 0;
 };
 
 using Builder = ParseStatus (*)(const Parsed&, api::Request&, Options&, std::string&,
@@ -383,6 +386,11 @@ ParseStatus build_pmd_rebalance(const Parsed&, api::Request& req, Options&, std:
     return ParseStatus::kOk;
 }
 
+ParseStatus build_vpc(const Parsed& p, api::Request& req, Options& opts, std::string& err,
+                      std::istream& in) {
+    return build_vpc_request(p.pos, p.generation, req, opts, err, in);
+}
+
 // The one list of commands: dispatch, --help and docs/cli.md all follow it.
 const std::vector<Command>& table() {
     // Summaries stay short enough for --help to fit 80 columns.
@@ -430,6 +438,8 @@ const std::vector<Command>& table() {
         {{"pmd-rxq-show", "", "rx queues per PMD, tx map", "PMDs"}, 0, 0, build_pmd_rxq_show},
         {{"pmd-rebalance", "", "rebalance rx queues", "PMDs"}, 0, 0,
          build_pmd_rebalance},
+        {{"vpc", "SUBCOMMAND [ARG]...", "VPC overlay (subcommands below)", "VPC overlay"}, 1,
+         SIZE_MAX, build_vpc},
     };
     return t;
 }
@@ -525,6 +535,14 @@ std::string usage_text() {
         std::string left = c.info.name;
         if (*c.info.synopsis) left += std::string(" ") + c.info.synopsis;
         o << "  " << left << std::string(width - left.size() + 2, ' ') << c.info.summary << "\n";
+        if (std::string_view(c.info.name) == "vpc") {
+            std::size_t w = 0;
+            for (const auto& v : vpc_subcommands()) w = std::max(w, std::strlen(v.name) + 1 + std::strlen(v.synopsis));
+            for (const auto& v : vpc_subcommands()) {
+                std::string l = std::string(v.name) + " " + v.synopsis;
+                o << "    " << l << std::string(w - l.size() + 2, ' ') << v.summary << "\n";
+            }
+        }
     }
     o << "\nOptions (before or after COMMAND):\n"
          "  --socket PATH       control socket (default: $VSWITCH_SOCKET, else\n"
@@ -533,10 +551,13 @@ std::string usage_text() {
       << ")\n"
          "  --format text|json  output format (json: the reply message, one object)\n"
          "  --timeout S         seconds to wait for switchd (default 30, 0 = forever)\n"
+         "  --generation N      vpc changes: apply only where a VPC is below N\n"
          "  -h, --help          show this help\n"
          "\nadd-flows FILE: one flow per line, '#' comments; '-' reads standard input;\n"
          "all flows are applied atomically.\n"
          "MATCH and FILTER use the flow syntax without actions; empty = all flows.\n"
+         "vpc: DIR is ingress|egress, PROTO tcp|udp|icmp|any; vpc sync FILE: the VPC as\n"
+         "its create/add-subnet/bind/add-endpoint/add-rule lines (docs/vpc.md).\n"
          "\nExit status: 0 success, 1 error (reported by switchd, connection, input),\n"
          "2 usage error.\n";
     return o.str();
@@ -629,6 +650,17 @@ ParseStatus build_request(const std::vector<std::string>& args, api::Request& re
         } else if (name == "--clear") {
             if (!no_value()) return ParseStatus::kUsageError;
             parsed.clear = true;
+        } else if (name == "--generation") {
+            if (!take_value()) return ParseStatus::kUsageError;
+            char* end = nullptr;
+            errno = 0;
+            unsigned long long g = std::strtoull(value.c_str(), &end, 10);
+            if (value.empty() || !std::isdigit(static_cast<unsigned char>(value[0])) || *end || errno) {
+                err = "invalid --generation '" + value + "' (a number, 0 = unconditional)";
+                return ParseStatus::kUsageError;
+            }
+            parsed.has_generation = true;
+            parsed.generation = g;
         } else {
             err = "unknown option '" + name + "'";
             return ParseStatus::kUsageError;
@@ -651,6 +683,10 @@ ParseStatus build_request(const std::vector<std::string>& args, api::Request& re
     }
     if (parsed.clear && opts.command != "pmd-stats") {
         err = "option --clear is only valid with pmd-stats";
+        return ParseStatus::kUsageError;
+    }
+    if (parsed.has_generation && opts.command != "vpc") {
+        err = "option --generation is only valid with vpc";
         return ParseStatus::kUsageError;
     }
     parsed.pos.assign(words.begin() + 1, words.end());

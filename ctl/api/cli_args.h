@@ -35,6 +35,9 @@ struct Options {
     std::string command;                        // set once the command word is recognised
     std::string flows_source;                   // add-flows: FILE as given
     std::vector<unsigned> flow_lines;           // add-flows: 1-based line of each flow
+    // vpc sync: the line of each object of the VPC file ("vpc.endpoints[3]" -> 7; "vpc"
+    // -> the create line), so an error naming a field is reported as FILE:LINE.
+    std::vector<std::pair<std::string, unsigned>> vpc_lines;
 };
 
 enum class ParseStatus {

@@ -1,6 +1,8 @@
 // switchctl output rendering. See cli_format.h for the contract.
 #include "ctl/api/cli_format.h"
 
+#include "ctl/api/cli_vpc.h"
+
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
@@ -67,6 +69,19 @@ std::string plural(std::uint64_t n, const char* one, const char* many) {
 // and humans jump straight to it. Uses Error.field "flows[i]" when switchd names the
 // flow, else the one flow containing Error.token; "" when neither identifies one line.
 std::string error_location(const api::Error& e, const Options& opts, const api::Request& req) {
+    if (!opts.flows_source.empty() && req.has_vpc_sync()) {
+        // vpc sync FILE: the line of the object the field is in ("vpc.endpoints[3].mac").
+        const std::string& f = e.field();
+        unsigned line = 0;
+        size_t best = 0;
+        for (const auto& [path, l] : opts.vpc_lines)
+            if (f.compare(0, path.size(), path) == 0 && (f.size() == path.size() || f[path.size()] == '.') &&
+                path.size() > best) {
+                best = path.size();
+                line = l;
+            }
+        return line ? opts.flows_source + ":" + std::to_string(line) + ": " : std::string();
+    }
     if (opts.flows_source.empty() || !req.has_add_flows()) return {};
     const auto& flows = req.add_flows().flows();
     std::size_t index = SIZE_MAX;
@@ -118,6 +133,10 @@ Body expected_body(const api::Request& req) {
     case api::Request::kAddNeighbor: return Body::kAddNeighbor;
     case api::Request::kDelNeighbor: return Body::kDelNeighbor;
     case api::Request::kShowUplink: return Body::kShowUplink;
+    case api::Request::kVpcBatch: return Body::kVpcBatch;
+    case api::Request::kVpcSync: return Body::kVpcSync;
+    case api::Request::kVpcShow: return Body::kVpcShow;
+    case api::Request::kVpcStats: return Body::kVpcStats;
     case api::Request::BODY_NOT_SET: break;
     }
     return Body::BODY_NOT_SET;
@@ -416,6 +435,10 @@ std::string format_text(const api::Response& resp) {
     case Body::kTrace: return format_trace(resp.trace());
     case Body::kFdbShow: return format_fdb_show(resp.fdb_show());
     case Body::kShowUplink: return format_show_uplink(resp.show_uplink());
+    case Body::kVpcBatch: return format_vpc_batch(resp.vpc_batch());
+    case Body::kVpcSync: return format_vpc_batch(resp.vpc_sync());
+    case Body::kVpcShow: return format_vpc_show(resp.vpc_show());
+    case Body::kVpcStats: return format_vpc_stats(resp.vpc_stats());
     case Body::kDumpGroups: return format_dump_groups(resp.dump_groups());
     case Body::kDumpMeters: return format_dump_meters(resp.dump_meters());
     // Changes print nothing on success, like ovs-vsctl/ovs-ofctl; --format json shows

@@ -22,7 +22,9 @@ void set_error(api::Response& resp, const std::string& prefix, const std::string
 }
 
 Controller::Controller(Datapath& dp, Ofproto& ofp, StateStore& store, std::string db_desc)
-    : dp_(dp), ofp_(ofp), store_(store), db_desc_(std::move(db_desc)) {}
+    : dp_(dp), ofp_(ofp), store_(store), db_desc_(std::move(db_desc)),
+      vpc_(ofp, [this](std::string_view n) { return dp_.port_by_name(std::string(n)) != nullptr; },
+           [this](std::string& err) { return persist(err); }) {}
 
 std::string Controller::port_name(uint32_t no) const {
     Port* p = dp_.port(no);
@@ -33,7 +35,8 @@ store::StoredState Controller::pipeline_state() const {
     store::StoredState s;
     for (auto& m : ofp_.serialize_meters()) s.add_meters(m);
     for (auto& g : ofp_.serialize_groups()) s.add_groups(g);
-    for (auto& f : ofp_.serialize()) s.add_flows(f);
+    for (auto& f : ofp_.serialize())
+        if (!vpc::is_vpc_flow_text(f)) s.add_flows(f);   // VPC rules: saved as VPCs
     return s;
 }
 
@@ -45,6 +48,8 @@ bool Controller::persist(std::string& err) {
     for (const auto& g : unrestored_.groups()) s.add_groups(g);
     for (const auto& f : unrestored_.flows()) s.add_flows(f);
     save_overlay(s);
+    vpc_.save(s);
+    for (const auto& v : unrestored_.vpcs()) *s.add_vpcs() = v;
     return store_.save(s, err);
 }
 
@@ -65,6 +70,7 @@ void Controller::load_pipeline(const store::StoredState& s, store::StoredState* 
     ofp_.del_groups("", nullptr, nullptr);
     ofp_.del_meters("", gone, nullptr);
     for (uint32_t id : gone) dp_.del_meter(id);
+    vpc_.reinstall();   // the VPC rules are the VPCs' (not in s.flows)
     for (const auto& m : s.meters()) {
         ofp::MeterSpec spec;
         std::string err;
@@ -143,6 +149,7 @@ bool Controller::restore(std::string& err) {
     sync_ports();
     restore_overlay(s);
     load_pipeline(s, &unrestored_);
+    vpc_.restore(s, unrestored_);
     seen_version_ = ofp_.version();
     seen_ml_version_ = ofp_.mac_learning().version();
     if (store_.enabled())
@@ -151,10 +158,18 @@ bool Controller::restore(std::string& err) {
                 unrestored_.flows_size());
     else
         fprintf(stderr, "switchd: no state file (--db none): nothing restored, nothing saved\n");
+    if (s.vpcs_size())
+        fprintf(stderr, "switchd: restored %zu VPCs (%d kept unrestored)\n",
+                vpc_.manager().model().vpcs.size(), unrestored_.vpcs_size());
     return true;
 }
 
 void Controller::handle(const api::Request& req, api::Response& resp) {
+    if (req.body_case() == api::Request::kVpcStats) revalidate(false);   // fresh counters
+    if (bool changed = false; vpc_.handle(req, resp, &changed)) {
+        if (changed) revalidate(true);
+        return;
+    }
     switch (req.body_case()) {
     case api::Request::kSetUplink: return set_uplink(req.set_uplink(), resp);
     case api::Request::kDelUplink: return del_uplink(resp);
@@ -182,6 +197,10 @@ void Controller::handle(const api::Request& req, api::Response& resp) {
     case api::Request::kAddMeter: return add_meter(req.add_meter(), resp);
     case api::Request::kDelMeters: return del_meters(req.del_meters(), resp);
     case api::Request::kDumpMeters: return dump_meters(req.dump_meters(), resp);
+    case api::Request::kVpcBatch:   // vpc_ (above)
+    case api::Request::kVpcSync:
+    case api::Request::kVpcShow:
+    case api::Request::kVpcStats:
     case api::Request::BODY_NOT_SET: break;
     }
     resp.mutable_error()->set_message("empty or unknown request (is switchctl newer than switchd?)");
@@ -205,6 +224,7 @@ void Controller::add_port(const api::AddPortRequest& r, api::Response& resp) {
         return;
     }
     sync_ports();
+    vpc_.port_changed(pc.name());
     revalidate(true);
     resp.mutable_add_port()->set_port_no(no);
 }
@@ -234,6 +254,7 @@ void Controller::del_port(const api::DelPortRequest& r, api::Response& resp) {
     }
     dp_.del_port(no, err);
     sync_ports();
+    vpc_.port_changed(r.name());
     ofp_.mac_learning().flush_port(no);
     // Megaflows that output to it now count output_port_gone; re-translating drops them
     // out of the cache so the pipeline decides afresh.

@@ -16,6 +16,7 @@
 #include "ofproto/overlay_config.h"
 #include "state_store.h"
 #include "switch/datapath.h"
+#include "vpc_service.h"
 #include "vswitch.pb.h"
 
 namespace vswitch {
@@ -107,6 +108,8 @@ private:
     std::vector<api::AddNeighborRequest> static_neighbors_;
     // pmd-stats --clear baselines, per PMD.
     std::vector<api::PmdStats> baseline_;
+    // VPC requests, state and rules (vpc_service.h). Last: it uses the members above.
+    VpcService vpc_;
 };
 
 // "field: message" (datapath errors) -> Error{field, message}.
