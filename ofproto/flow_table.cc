@@ -67,6 +67,7 @@ std::unique_ptr<FlowTables> FlowTables::without(const std::function<bool(const R
     auto next = std::make_unique<FlowTables>();
     next->groups_ = groups_;
     next->ports_ = ports_;
+    next->overlay_ = overlay_;
     next->next_seq_ = next_seq_;
     size_t removed = 0;
     std::vector<TableIndex::Removed> gone;
