@@ -402,7 +402,7 @@ class Overlay(SwitchTestCase):
 
     def test_interop_linux_vxlan_peer(self):
         """A kernel vxlan device in a netns is the remote VTEP; its IP on the overlay
-        (10.1.0.27) pings the VM (10.1.0.11) and they exchange UDP both ways."""
+        (10.1.0.27) and the VM (10.1.0.11) ping each other and exchange UDP both ways."""
         ns = self.netns()
         sw_if, peer = self.veth(peer_ns=ns)
         peer_mac = "02:00:00:00:02:02"
@@ -491,10 +491,21 @@ class Overlay(SwitchTestCase):
         answered = t.report()["vms"]["vm1"]["answer"]
         self.assertGreaterEqual(answered["arp_replies"], 1)
         self.assertGreaterEqual(answered["icmp_replies"], 7)
+        # The VM pings the netns too (echo requests replayed from a pcap), meanwhile.
+        pings = os.path.join(self.dir, "vm-pings.pcap")
+        wrpcap(pings, [Ether(src=MAC1, dst=remote_vm_mac) / IP(src=vm_ip, dst=remote_vm_ip) /
+                       ICMP(type=8, id=0x77, seq=i) / Raw(b"vm-ping-%d" % i) for i in range(5)])
+        cap2 = os.path.join(self.dir, "vm1-second.pcap")
         rep = self.run_traffic([self.vm_spec("vm1", mac=MAC1)], [
             "--send", "vm1:dst=%s,src_ip=%s,dst_ip=%s,sport=6000,dport=5001,count=%d,rate=1000,size=200" % (
-                remote_vm_mac, vm_ip, remote_vm_ip, n)]).run()
-        self.assertEqual(rep["vms"]["vm1"]["tx"]["packets"], n)
+                remote_vm_mac, vm_ip, remote_vm_ip, n),
+            "--replay", "vm1:%s,rate=50" % pings, "--answer", "vm1:ip=" + vm_ip, "--capture", "vm1:" + cap2,
+            "--drain", "2"]).run()
+        self.assertEqual(rep["vms"]["vm1"]["tx"]["packets"], n + 5 + rep["vms"]["vm1"]["answer"]["arp_replies"])
+        replies = [Ether(f) for f in frames(cap2)]
+        replies = [p for p in replies if p.haslayer(ICMP) and p[ICMP].type == 0]
+        self.assertEqual([(p[IP].src, p[IP].dst, p[ICMP].id, p[ICMP].seq, bytes(p[ICMP].payload)) for p in replies],
+                         [(remote_vm_ip, vm_ip, 0x77, i, b"vm-ping-%d" % i) for i in range(5)])
         out, err = rx.communicate(timeout=30)
         lines = out.splitlines()
         self.assertEqual(lines[0], str(n), out + err)
