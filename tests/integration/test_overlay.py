@@ -160,6 +160,7 @@ class Overlay(SwitchTestCase):
         self.n_links += 1
         a = "%sa%d" % (self.tag, self.n_links)
         b = "%sb%d" % (self.tag, self.n_links)
+        run("ip", "link", "del", a, check=False)       # left over by a killed run with our pid
         run("ip", "link", "add", a, "type", "veth", "peer", "name", b)
         self.addCleanup(run, "ip", "link", "del", a, check=False)
         # The host kernel must stay silent on the switch side: no IPv6 (router
@@ -178,6 +179,7 @@ class Overlay(SwitchTestCase):
 
     def netns(self):
         ns = "%sns" % self.tag
+        run("ip", "netns", "del", ns, check=False)
         run("ip", "netns", "add", ns)
         self.addCleanup(run, "ip", "netns", "del", ns, check=False)
         netns_exec(ns, "ip", "link", "set", "lo", "up")
