@@ -610,6 +610,9 @@ class Overlay(SwitchTestCase):
         self.assertEqual(rep["vms"]["vm1"]["rx"]["valid"], 200)
         hits0 = pmd_sum(self.sw, "affinity_hits")
         miss0 = pmd_sum(self.sw, "affinity_misses")
+        # vm1 never sent these flows: spread by inner hash over its queues (misses).
+        self.assertEqual((hits0, miss0), (0, 200))
+        self.assertGreater(sum(1 for c in rep["vms"]["vm1"]["rx"]["per_queue"] if c), 1)
 
         # The answers: flow q gets 40*(q+1) packets, sent from vm1 queue 3-q.
         counts = [40 * (q + 1) for q in range(4)]
