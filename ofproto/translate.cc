@@ -505,7 +505,11 @@ private:
             read_field(Field::TunId);
             st_.w.tun_dst = st_.w.tun_src;
             st_.w_const |= field_bit(Field::TunDst);
+            const size_t n = out_.actions.size();
             tunnel_output(in, *t);
+            // Not sendable (next hop unresolved, ...): no reply without its output, so
+            // that the packet is counted under the tunnel's reason, not "flow_drop".
+            if (out_.actions.size() == n) out_.actions.pop_back();
             return;
         }
         out_.actions.push_back(DpAction::output(in));
