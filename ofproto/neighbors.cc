@@ -6,7 +6,7 @@
 
 namespace vswitch::ofp {
 
-int64_t Neighbors::now_ns() {
+int64_t Neighbors::steady_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();

@@ -39,6 +39,11 @@ public:
     static constexpr double kRequestIntervalS = 1.0;
     static constexpr double kGiveUpS = 30.0;
 
+    // Monotonic nanoseconds; tests substitute their own clock.
+    using Clock = int64_t (*)();
+    static int64_t steady_ns();
+    explicit Neighbors(Clock clock = &steady_ns) : clock_(clock) {}
+
     // PMD threads (translation).
     bool lookup(uint32_t ip, uint8_t mac[6]) const;
     void learn(uint32_t ip, const uint8_t mac[6]);
@@ -64,8 +69,9 @@ private:
         int64_t wanted_ns;      // last want()
         int64_t requested_ns;   // last ARP request, 0 = never
     };
-    static int64_t now_ns();
+    int64_t now_ns() const { return clock_(); }
 
+    const Clock clock_;
     mutable std::shared_mutex mu_;
     std::unordered_map<uint32_t, Entry> map_;
     std::unordered_map<uint32_t, Pending> pending_;
