@@ -8,7 +8,12 @@
 // Resolution: a translation that needs a next hop it does not know records it with
 // want(); the control thread (every tick) collects the addresses to ask for with
 // due_requests() and sends one ARP request per address at most once a second, for as
-// long as it keeps being wanted (up to kGiveUpS after the last want).
+// long as it keeps being wanted (up to kGiveUpS after the last want). Upcalls want, and
+// so does re-translation (revalidation), since a megaflow whose translation is
+// drop(tunnel_no_neighbor) keeps its packets from upcalling. Giving up on an address
+// moves version(): the revalidation that follows re-translates those megaflows, and
+// the ones that still need the address want it again. So an address is asked for
+// about once a second while some megaflow needs it, with a pause at each give-up.
 //
 // Threading: lookup/learn/want from PMD threads during translation, the rest from the
 // control thread. One reader-writer lock, held only for a hash lookup or insert (never

@@ -320,7 +320,7 @@ private:
         std::memcpy(spec.src_mac, u.mac, 6);
         const uint32_t nh = ov.next_hop(dst);
         if (!env_.neighbors || !env_.neighbors->lookup(nh, spec.dst_mac)) {
-            if (env_.neighbors && env_.may_learn) env_.neighbors->want(nh);
+            if (env_.neighbors && env_.may_resolve) env_.neighbors->want(nh);
             return tunnel_fail(DropReason::TunnelNoNeighbor, "next hop " + ipv4_text(nh) + " unresolved");
         }
         spec.src_ip = u.local_ip;
