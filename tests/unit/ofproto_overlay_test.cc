@@ -327,6 +327,32 @@ TEST_CASE("overlay: unresolved next hop: tunnel_no_neighbor and one ARP request 
     CHECK(nb.due_requests().empty());   // resolved: no more requests
 }
 
+TEST_CASE("overlay: re-translation (revalidation) asks for unresolved next hops too",
+          "[ofproto][overlay]") {
+    // Revalidation replays megaflows on the control thread without learning. A megaflow
+    // whose next hop went away (del-neighbor, a neighbor given up on) becomes
+    // drop(tunnel_no_neighbor) with the same mask and is kept: its packets never upcall
+    // again, so unless re-translation asks, nobody ever sends the ARP request.
+    Switch sw({"in_port=vm1,actions=set_field:5001->tun_id,set_field:192.0.2.2->tun_dst,output:vxlan0"});
+    Neighbors& nb = sw.ofp.neighbors();
+    nb.set_static(kRemote, kRemoteMac);
+    const FlowKey k = ip_key(kVm1, ip(10, 0, 0, 1), ip(10, 0, 0, 2));
+    Translation before = sw.run(k);
+    check_push(before, encap::TunnelType::Vxlan, kRemote, 5001, kRemoteMac);
+    REQUIRE(nb.remove(kRemote));
+    {
+        Ofproto::NoLearningScope revalidating(sw.ofp);
+        Translation t = sw.run(k);
+        CHECK(t.actions == drop_list(DropReason::TunnelNoNeighbor));
+        CHECK(describe(t.mask) == describe(before.mask));   // same mask: the megaflow stays
+        CHECK(nb.due_requests() == std::vector<uint32_t>{kRemote});
+        // Learning is still off: an ARP reply replayed now teaches nothing.
+        sw.run(arp_key(kUp0, 2, kRemote, kLocal));
+        uint8_t mac[6];
+        CHECK_FALSE(nb.lookup(kRemote, mac));
+    }
+}
+
 TEST_CASE("overlay: next hop is the gateway for remotes off the local subnet",
           "[ofproto][overlay]") {
     const std::string flow = "in_port=vm1,actions=set_field:9->tun_id,set_field:198.51.100.7->tun_dst,output:vxlan0";
@@ -717,17 +743,23 @@ TEST_CASE("neighbors: requests paced at one per second, given up 30 s after the 
     advance(1.0);
     CHECK(nb.due_requests() == std::vector<uint32_t>{kRemote});
 
-    // Wanted no more: one request a second until kGiveUpS after the last want.
+    // Wanted no more: one request a second until kGiveUpS after the last want. kRemote
+    // was last wanted at the start, 2.51 s ago: requests at 3.51, 4.51, ..., 29.51 s.
     int sent = 0;
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 27; i++) {
         advance(1.0);
         sent += static_cast<int>(nb.due_requests().size());
     }
-    // kRemote was last wanted at the start, 2.51 s before this loop: requests go out until
-    // 30 s after that (at 3.51, 4.51, ..., 29.51 s).
     CHECK(sent == 27);
+    // At 30.51 s it is given up. That moves the version: revalidation re-translates, and
+    // a megaflow that still needs the address (its packets no longer upcall) asks again.
+    const uint64_t v = nb.version();
     advance(1.0);
     CHECK(nb.due_requests().empty());
+    CHECK(nb.version() == v + 1);
+    advance(1.0);
+    CHECK(nb.due_requests().empty());
+    CHECK(nb.version() == v + 1);   // once
     // A new want starts over at once.
     nb.want(kRemote);
     CHECK(nb.due_requests() == std::vector<uint32_t>{kRemote});
