@@ -37,7 +37,7 @@ struct Command {
     Builder build;
 };
 
-constexpr const char* kPortTypes[] = {"vhost-user", "dpdk"};
+constexpr const char* kPortTypes[] = {"vhost-user", "dpdk", "vxlan", "gre"};
 
 std::string trim(std::string_view s) {
     auto b = s.find_first_not_of(" \t\r\n");
@@ -93,7 +93,7 @@ ParseStatus build_add_port(const Parsed& p, api::Request& req, Options& opts, st
         if (key == "type") {
             if (std::find(std::begin(kPortTypes), std::end(kPortTypes), value) ==
                 std::end(kPortTypes)) {
-                err = "add-port: unknown port type '" + value + "' (expected vhost-user or dpdk)";
+                err = "add-port: unknown port type '" + value + "' (expected vhost-user, dpdk, vxlan or gre)";
                 return ParseStatus::kUsageError;
             }
             port->set_type(value);
@@ -109,7 +109,7 @@ ParseStatus build_add_port(const Parsed& p, api::Request& req, Options& opts, st
         }
     }
     if (port->type().empty()) {
-        err = "add-port: missing type=vhost-user|dpdk";
+        err = "add-port: missing type=vhost-user|dpdk|vxlan|gre";
         return ParseStatus::kUsageError;
     }
     return ParseStatus::kOk;
@@ -231,13 +231,22 @@ ParseStatus build_fdb_show(const Parsed& p, api::Request& req, Options&, std::st
 ParseStatus build_set_uplink(const Parsed& p, api::Request& req, Options& opts, std::string& err,
                              std::istream&) {
     auto* u = req.mutable_set_uplink()->mutable_uplink();
+    if (p.pos[0].find('=') != std::string::npos) {
+        err = "set-uplink: expected a PORT before '" + p.pos[0] + "'";
+        return ParseStatus::kUsageError;
+    }
     u->set_port(p.pos[0]);
+    std::set<std::string> seen;
     for (size_t i = 1; i < p.pos.size(); i++) {
         const std::string& a = p.pos[i];
         const size_t eq = a.find('=');
         const std::string k = a.substr(0, eq), v = eq == std::string::npos ? "" : a.substr(eq + 1);
         if (eq == std::string::npos || v.empty()) {
             err = "set-uplink: '" + a + "' is not KEY=VALUE (local-ip, gateway, mtu)";
+            return ParseStatus::kUsageError;
+        }
+        if (!seen.insert(k).second) {
+            err = "set-uplink: '" + k + "' given more than once";
             return ParseStatus::kUsageError;
         }
         if (k == "local-ip") {
@@ -387,7 +396,7 @@ ParseStatus build_pmd_rebalance(const Parsed&, api::Request& req, Options&, std:
 const std::vector<Command>& table() {
     // Summaries stay short enough for --help to fit 80 columns.
     static const std::vector<Command> t = {
-        {{"add-port", "NAME type=vhost-user|dpdk [KEY=VALUE]...", "add a port", "Ports"}, 1,
+        {{"add-port", "NAME type=vhost-user|dpdk|vxlan|gre [KEY=VALUE]...", "add a port", "Ports"}, 1,
          SIZE_MAX, build_add_port},
         {{"del-port", "NAME", "remove a port", "Ports"}, 1, 1, build_del_port},
         {{"show", "", "ports, PMDs, flow counts", "Ports"}, 0, 0, build_show},

@@ -119,12 +119,12 @@ TEST_CASE("add-port", "[ctl][cli]") {
         CHECK(q.status == ParseStatus::kUsageError);
         return q.err;
     };
-    CHECK(err({"add-port"}) == "add-port: missing NAME type=vhost-user|dpdk");
-    CHECK(err({"add-port", "vm1"}) == "add-port: missing type=vhost-user|dpdk");
-    CHECK(err({"add-port", "vm1", "mode=client"}) == "add-port: missing type=vhost-user|dpdk");
+    CHECK(err({"add-port"}) == "add-port: missing NAME type=vhost-user|dpdk|vxlan|gre");
+    CHECK(err({"add-port", "vm1"}) == "add-port: missing type=vhost-user|dpdk|vxlan|gre");
+    CHECK(err({"add-port", "vm1", "mode=client"}) == "add-port: missing type=vhost-user|dpdk|vxlan|gre");
     CHECK(err({"add-port", "type=dpdk"}) == "add-port: expected a port NAME before 'type=dpdk'");
     CHECK(err({"add-port", "vm1", "type=tap"}) ==
-          "add-port: unknown port type 'tap' (expected vhost-user or dpdk)");
+          "add-port: unknown port type 'tap' (expected vhost-user, dpdk, vxlan or gre)");
     CHECK(err({"add-port", "vm1", "type=dpdk", "queues"}) == "add-port: 'queues' is not KEY=VALUE");
     CHECK(err({"add-port", "vm1", "type=dpdk", "=4"}) == "add-port: missing key in '=4'");
     CHECK(err({"add-port", "vm1", "type=dpdk", "mtu="}) == "add-port: option 'mtu' has no value");
