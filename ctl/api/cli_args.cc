@@ -522,18 +522,28 @@ std::string usage_text() {
     std::ostringstream o;
     o << "usage: switchctl [OPTIONS] COMMAND [ARG...]\n"
          "Control and inspect a running switchd.\n";
+    // Summaries in one column; a command line too long for it (add-port, set-uplink)
+    // gets its summary on the next line, so the help fits 80 columns.
+    constexpr std::size_t kMaxLeft = 34;
+    auto left_of = [](const Command& c) {
+        std::string left = c.info.name;
+        if (*c.info.synopsis) left += std::string(" ") + c.info.synopsis;
+        return left;
+    };
     std::size_t width = 0;
     for (const auto& c : table())
-        width = std::max(width, std::strlen(c.info.name) + 1 + std::strlen(c.info.synopsis));
+        if (std::size_t n = left_of(c).size(); n <= kMaxLeft) width = std::max(width, n);
     std::string group;
     for (const auto& c : table()) {
         if (group != c.info.group) {
             group = c.info.group;
             o << "\n" << group << ":\n";
         }
-        std::string left = c.info.name;
-        if (*c.info.synopsis) left += std::string(" ") + c.info.synopsis;
-        o << "  " << left << std::string(width - left.size() + 2, ' ') << c.info.summary << "\n";
+        const std::string left = left_of(c);
+        if (left.size() > width)
+            o << "  " << left << "\n" << std::string(width + 4, ' ') << c.info.summary << "\n";
+        else
+            o << "  " << left << std::string(width - left.size() + 2, ' ') << c.info.summary << "\n";
     }
     o << "\nOptions (before or after COMMAND):\n"
          "  --socket PATH       control socket (default: $VSWITCH_SOCKET, else\n"

@@ -65,6 +65,12 @@ TEST_CASE("help", "[ctl][cli]") {
     CHECK(Parse({"add-port", "--help"}).status == ParseStatus::kHelp);
     std::string help = cli::usage_text();
     for (const auto& c : cli::commands()) CHECK(help.find(std::string("  ") + c.name) != std::string::npos);
+    // Fits a terminal.
+    std::istringstream lines(help);
+    for (std::string line; std::getline(lines, line);) {
+        INFO(line);
+        CHECK(line.size() <= 80);
+    }
     CHECK(cli::command_usage("del-port") == "usage: switchctl [OPTIONS] del-port NAME");
     CHECK(cli::command_usage("show") == "usage: switchctl [OPTIONS] show");
 }
