@@ -6,7 +6,7 @@
 
 namespace vswitch::ofp {
 
-int64_t Neighbors::now_ns() {
+int64_t Neighbors::steady_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
@@ -88,7 +88,11 @@ std::vector<uint32_t> Neighbors::due_requests() {
     for (auto it = pending_.begin(); it != pending_.end();) {
         Pending& p = it->second;
         if (double(now - p.wanted_ns) / 1e9 > kGiveUpS) {
+            // Megaflows still needing it no longer upcall (their drop is cached): the
+            // version change makes the control thread re-translate them, and those
+            // that still need it want it again.
             it = pending_.erase(it);
+            version_.fetch_add(1, std::memory_order_acq_rel);
             continue;
         }
         if (p.requested_ns == 0 || double(now - p.requested_ns) / 1e9 >= kRequestIntervalS) {

@@ -8,7 +8,12 @@
 // Resolution: a translation that needs a next hop it does not know records it with
 // want(); the control thread (every tick) collects the addresses to ask for with
 // due_requests() and sends one ARP request per address at most once a second, for as
-// long as it keeps being wanted (up to kGiveUpS after the last want).
+// long as it keeps being wanted (up to kGiveUpS after the last want). Upcalls want, and
+// so does re-translation (revalidation), since a megaflow whose translation is
+// drop(tunnel_no_neighbor) keeps its packets from upcalling. Giving up on an address
+// moves version(): the revalidation that follows re-translates those megaflows, and
+// the ones that still need the address want it again. So an address is asked for
+// about once a second while some megaflow needs it, with a pause at each give-up.
 //
 // Threading: lookup/learn/want from PMD threads during translation, the rest from the
 // control thread. One reader-writer lock, held only for a hash lookup or insert (never
@@ -39,6 +44,11 @@ public:
     static constexpr double kRequestIntervalS = 1.0;
     static constexpr double kGiveUpS = 30.0;
 
+    // Monotonic nanoseconds; tests substitute their own clock.
+    using Clock = int64_t (*)();
+    static int64_t steady_ns();
+    explicit Neighbors(Clock clock = &steady_ns) : clock_(clock) {}
+
     // PMD threads (translation).
     bool lookup(uint32_t ip, uint8_t mac[6]) const;
     void learn(uint32_t ip, const uint8_t mac[6]);
@@ -64,8 +74,9 @@ private:
         int64_t wanted_ns;      // last want()
         int64_t requested_ns;   // last ARP request, 0 = never
     };
-    static int64_t now_ns();
+    int64_t now_ns() const { return clock_(); }
 
+    const Clock clock_;
     mutable std::shared_mutex mu_;
     std::unordered_map<uint32_t, Entry> map_;
     std::unordered_map<uint32_t, Pending> pending_;

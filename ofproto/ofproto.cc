@@ -412,7 +412,8 @@ FlowError Ofproto::trace(std::string_view packet, std::vector<std::string>& line
     lines.push_back("");
     Translation t;
     Tracer tracer(impl_->ports, lines);
-    ofp::XlateEnv env{impl_->current(), &impl_->ml, nullptr, false, &initial, &impl_->neighbors};
+    ofp::XlateEnv env{impl_->current(), &impl_->ml, nullptr, false, &initial, &impl_->neighbors,
+                      /*may_resolve=*/false};
     ofp::translate_key(env, key, t, &tracer);
     lines.push_back("");
     FlowKey masked;

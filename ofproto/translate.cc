@@ -330,7 +330,7 @@ private:
         std::memcpy(spec.src_mac, u.mac, 6);
         const uint32_t nh = ov.next_hop(dst);
         if (!env_.neighbors || !env_.neighbors->lookup(nh, spec.dst_mac)) {
-            if (env_.neighbors && env_.may_learn) env_.neighbors->want(nh);
+            if (env_.neighbors && env_.may_resolve) env_.neighbors->want(nh);
             return tunnel_fail(DropReason::TunnelNoNeighbor, "next hop " + ipv4_text(nh) + " unresolved");
         }
         spec.src_ip = u.local_ip;
@@ -515,7 +515,11 @@ private:
             read_field(Field::TunId);
             st_.w.tun_dst = st_.w.tun_src;
             st_.w_const |= field_bit(Field::TunDst);
+            const size_t n = out_.actions.size();
             tunnel_output(in, *t);
+            // Not sendable (next hop unresolved, ...): no reply without its output, so
+            // that the packet is counted under the tunnel's reason, not "flow_drop".
+            if (out_.actions.size() == n) out_.actions.pop_back();
             return;
         }
         out_.actions.push_back(DpAction::output(in));

@@ -118,6 +118,10 @@ struct XlateEnv {
     bool may_learn = true;                 // false when re-translating (normal.h)
     const PipelineKey* initial = nullptr;  // registers/metadata at entry (trace); null = 0
     Neighbors* neighbors = nullptr;        // underlay next hops; null = tunnels cannot resolve
+    // Ask for unresolved next hops (Neighbors::want). True also when re-translating:
+    // a megaflow that lost its next hop keeps its mask, so its packets never upcall
+    // again and only re-translation can ask. False for trace (no side effects).
+    bool may_resolve = true;
 };
 
 // Resets out, then fills it. Table-miss = drop.

@@ -46,8 +46,8 @@ Datapath::Datapath(const DatapathConfig& cfg, const FlowTranslator& xlate)
                                     socket == SOCKET_ID_ANY ? 0 : socket);
     if (!pool_) rte_panic("cannot create the mbuf pool (%u mbufs): %s\n", cfg.n_mbufs,
                           rte_strerror(rte_errno));
-    inject_ = rte_ring_create("vsw_inject", kInjectRing, socket == SOCKET_ID_ANY ? 0 : socket,
-                              RING_F_SC_DEQ);
+    // Multi-consumer: every PMD that polls something drains it (pmd.h).
+    inject_ = rte_ring_create("vsw_inject", kInjectRing, socket == SOCKET_ID_ANY ? 0 : socket, 0);
     if (!inject_) rte_panic("cannot create the inject ring: %s\n", rte_strerror(rte_errno));
     classifier_ = std::make_unique<Classifier>(qsv_, cfg.max_megaflows);
     tsc_hz_ = rte_get_tsc_hz();
@@ -272,7 +272,7 @@ bool Datapath::inject(uint32_t port_no, rte_mbuf* m) {
 bool Datapath::injected_pending() const { return rte_ring_count(inject_) != 0; }
 
 unsigned Datapath::dequeue_injected(rte_mbuf** pkts, unsigned n) {
-    return rte_ring_sc_dequeue_burst(inject_, reinterpret_cast<void**>(pkts), n, nullptr);
+    return rte_ring_mc_dequeue_burst(inject_, reinterpret_cast<void**>(pkts), n, nullptr);
 }
 
 std::vector<RxqStatus> Datapath::rxq_status() const {

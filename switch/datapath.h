@@ -133,12 +133,14 @@ public:
     void synchronize() const;
 
     // Control-plane packets (ARP requests of the underlay): m is sent out of port_no by
-    // PMD 0 at its next iteration, on its steering map's tx queue (no lock: the PMD
-    // sends it like any other packet). Takes ownership; false (m freed) if the port does
-    // not exist or the queue of pending packets is full.
+    // the next PMD that polls something to start an iteration, on its steering map's tx
+    // queue (no lock: the PMD sends it like any other packet). Not PMD 0 alone: a PMD
+    // with no rx queues (all its ports deleted, or fewer queues than PMDs) does not
+    // iterate, and the packets would wait forever. Takes ownership; false (m freed) if
+    // the port does not exist or the queue of pending packets is full.
     bool inject(uint32_t port_no, rte_mbuf* m);
     rte_mempool* mbuf_pool() const { return pool_; }
-    // PMD 0.
+    // PMD threads (any number at once).
     bool injected_pending() const;
     unsigned dequeue_injected(rte_mbuf** pkts, unsigned n);
 

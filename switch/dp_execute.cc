@@ -361,9 +361,13 @@ DropReason encap_one(rte_mbuf* m, const PktInfo& pi, const encap::TunnelHeader& 
     case encap::PushResult::Ok: return DropReason::Count;
     case encap::PushResult::NoHeadroom: return DropReason::ActionFailed;
     case encap::PushResult::TooBig:
-        // We do not fragment the outer packet: the sender must lower its MTU.
-        if (ipv4_df(m, pi))
-            *icmp = encap::icmp_frag_needed(m, static_cast<uint16_t>(h.mtu - h.len), m->pool);
+        // We do not fragment the outer packet: the sender must lower its MTU. The inner
+        // IP packet may be what the template leaves of the MTU minus the inner frame's
+        // own link header beyond 14 bytes (VLAN tags ride inside the tunnel too).
+        if (ipv4_df(m, pi)) {
+            const uint32_t room = h.mtu - h.len - (pi.l3 - kEthLen);
+            *icmp = encap::icmp_frag_needed(m, static_cast<uint16_t>(room), m->pool);
+        }
         return DropReason::TunnelMtuExceeded;
     }
     return DropReason::ActionFailed;

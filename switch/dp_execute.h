@@ -35,7 +35,8 @@
 //    its outer UDP source port comes from the symmetric inner-flow hash (flow_hash.h),
 //    which the sink is told (dp_encapped) so the PMD can remember the flow's VM queue. A
 //    packet too big for the template's MTU is dropped "tunnel_mtu_exceeded" and, if it
-//    is IPv4 with DF, answered with an ICMP "fragmentation needed" through dp_reply.
+//    is IPv4 with DF, answered with an ICMP "fragmentation needed" through dp_reply
+//    (next-hop MTU = template MTU - header length - the inner frame's VLAN tags).
 //    TunnelPop (last in its list) validates and strips the outer headers and hands the
 //    inner packets and their tunnel metadata to dp_recirculate; failures are counted
 //    "tunnel_malformed" / "tunnel_bad_checksum" / "tunnel_fragment". Both count as

@@ -59,7 +59,7 @@ int Pmd::run() {
         // pay per rx queue. The iteration's cycles are shared among the queues that
         // received, in proportion to their packets.
         current_cfg_ = cfg;
-        if (id_ == 0 && dp_.injected_pending()) drain_injected(*cfg);
+        if (dp_.injected_pending()) drain_injected(*cfg);
         uint16_t got[kMaxPollsPerPmd];
         uint32_t total = 0;
         const size_t np = std::min(cfg->polls.size(), kMaxPollsPerPmd);

@@ -40,7 +40,7 @@ struct Command {
     Builder build;
 };
 
-constexpr const char* kPortTypes[] = {"vhost-user", "dpdk"};
+constexpr const char* kPortTypes[] = {"vhost-user", "dpdk", "vxlan", "gre"};
 
 std::string trim(std::string_view s) {
     auto b = s.find_first_not_of(" \t\r\n");
@@ -96,7 +96,7 @@ ParseStatus build_add_port(const Parsed& p, api::Request& req, Options& opts, st
         if (key == "type") {
             if (std::find(std::begin(kPortTypes), std::end(kPortTypes), value) ==
                 std::end(kPortTypes)) {
-                err = "add-port: unknown port type '" + value + "' (expected vhost-user or dpdk)";
+                err = "add-port: unknown port type '" + value + "' (expected vhost-user, dpdk, vxlan or gre)";
                 return ParseStatus::kUsageError;
             }
             port->set_type(value);
@@ -112,7 +112,7 @@ ParseStatus build_add_port(const Parsed& p, api::Request& req, Options& opts, st
         }
     }
     if (port->type().empty()) {
-        err = "add-port: missing type=vhost-user|dpdk";
+        err = "add-port: missing type=vhost-user|dpdk|vxlan|gre";
         return ParseStatus::kUsageError;
     }
     return ParseStatus::kOk;
@@ -234,13 +234,22 @@ ParseStatus build_fdb_show(const Parsed& p, api::Request& req, Options&, std::st
 ParseStatus build_set_uplink(const Parsed& p, api::Request& req, Options& opts, std::string& err,
                              std::istream&) {
     auto* u = req.mutable_set_uplink()->mutable_uplink();
+    if (p.pos[0].find('=') != std::string::npos) {
+        err = "set-uplink: expected a PORT before '" + p.pos[0] + "'";
+        return ParseStatus::kUsageError;
+    }
     u->set_port(p.pos[0]);
+    std::set<std::string> seen;
     for (size_t i = 1; i < p.pos.size(); i++) {
         const std::string& a = p.pos[i];
         const size_t eq = a.find('=');
         const std::string k = a.substr(0, eq), v = eq == std::string::npos ? "" : a.substr(eq + 1);
         if (eq == std::string::npos || v.empty()) {
             err = "set-uplink: '" + a + "' is not KEY=VALUE (local-ip, gateway, mtu)";
+            return ParseStatus::kUsageError;
+        }
+        if (!seen.insert(k).second) {
+            err = "set-uplink: '" + k + "' given more than once";
             return ParseStatus::kUsageError;
         }
         if (k == "local-ip") {
@@ -395,7 +404,7 @@ ParseStatus build_vpc(const Parsed& p, api::Request& req, Options& opts, std::st
 const std::vector<Command>& table() {
     // Summaries stay short enough for --help to fit 80 columns.
     static const std::vector<Command> t = {
-        {{"add-port", "NAME type=vhost-user|dpdk [KEY=VALUE]...", "add a port", "Ports"}, 1,
+        {{"add-port", "NAME type=vhost-user|dpdk|vxlan|gre [KEY=VALUE]...", "add a port", "Ports"}, 1,
          SIZE_MAX, build_add_port},
         {{"del-port", "NAME", "remove a port", "Ports"}, 1, 1, build_del_port},
         {{"show", "", "ports, PMDs, flow counts", "Ports"}, 0, 0, build_show},
@@ -523,18 +532,28 @@ std::string usage_text() {
     std::ostringstream o;
     o << "usage: switchctl [OPTIONS] COMMAND [ARG...]\n"
          "Control and inspect a running switchd.\n";
+    // Summaries in one column; a command line too long for it (add-port, set-uplink)
+    // gets its summary on the next line, so the help fits 80 columns.
+    constexpr std::size_t kMaxLeft = 34;
+    auto left_of = [](const Command& c) {
+        std::string left = c.info.name;
+        if (*c.info.synopsis) left += std::string(" ") + c.info.synopsis;
+        return left;
+    };
     std::size_t width = 0;
     for (const auto& c : table())
-        width = std::max(width, std::strlen(c.info.name) + 1 + std::strlen(c.info.synopsis));
+        if (std::size_t n = left_of(c).size(); n <= kMaxLeft) width = std::max(width, n);
     std::string group;
     for (const auto& c : table()) {
         if (group != c.info.group) {
             group = c.info.group;
             o << "\n" << group << ":\n";
         }
-        std::string left = c.info.name;
-        if (*c.info.synopsis) left += std::string(" ") + c.info.synopsis;
-        o << "  " << left << std::string(width - left.size() + 2, ' ') << c.info.summary << "\n";
+        const std::string left = left_of(c);
+        if (left.size() > width)
+            o << "  " << left << "\n" << std::string(width + 4, ' ') << c.info.summary << "\n";
+        else
+            o << "  " << left << std::string(width - left.size() + 2, ' ') << c.info.summary << "\n";
         if (std::string_view(c.info.name) == "vpc") {
             std::size_t w = 0;
             for (const auto& v : vpc_subcommands()) w = std::max(w, std::strlen(v.name) + 1 + std::strlen(v.synopsis));

@@ -358,6 +358,8 @@ std::string format_pmd_stats(const api::PmdStatsReply& r) {
             s += strf("  decapsulated: %llu (VM queue by flow affinity: %llu, by hash: %llu)\n",
                       static_cast<ull>(p.recirculated()), static_cast<ull>(p.affinity_hits()),
                       static_cast<ull>(p.affinity_misses()));
+        if (p.injected())
+            s += strf("  control packets sent: %llu\n", static_cast<ull>(p.injected()));
         std::string drops = nonzero_drops(p.drops());
         if (!drops.empty()) s += "  drops: " + drops + "\n";
     }

@@ -44,6 +44,7 @@ std::string format_pmd_rebalance(const api::PmdRebalanceReply& reply);
 std::string format_dump_tables(const api::DumpTablesReply& reply);
 std::string format_trace(const api::TraceReply& reply);
 std::string format_fdb_show(const api::FdbShowReply& reply);
+std::string format_show_uplink(const api::ShowUplinkReply& reply);
 std::string format_dump_groups(const api::DumpGroupsReply& reply);
 std::string format_dump_meters(const api::DumpMetersReply& reply);
 

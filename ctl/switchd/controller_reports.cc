@@ -193,6 +193,10 @@ void Controller::pmd_rxq_show(api::Response& resp) {
         r->set_cycles(q.cycles);
         r->set_usage_pct(total[q.pmd] ? 100.0 * double(q.cycles) / double(total[q.pmd]) : 0.0);
         for (const auto& [port, slot] : q.tx) {
+            // Tunnel ports have no queues: the pipeline turns an output to one into an
+            // encapsulation and an output to the uplink. Listing them as "none" would
+            // read as a problem.
+            if (Port* p = dp_.port(port); p && p->type() == PortType::Tunnel) continue;
             auto* t = r->add_tx();
             t->set_port(port_name(port));
             if (slot.mode == TxMode::None) {

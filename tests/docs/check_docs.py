@@ -27,7 +27,8 @@ import os
 import re
 import sys
 
-OWN_DOCS = ["docs/user-guide.md", "docs/architecture.md", "docs/troubleshooting.md", "docs/README.md"]
+OWN_DOCS = ["docs/user-guide.md", "docs/architecture.md", "docs/troubleshooting.md", "docs/README.md",
+            "docs/overlay.md"]
 
 # Option spellings that belong to other programs the pages show (EAL, QEMU, tools).
 EXTERNAL_OPTIONS = {
@@ -64,6 +65,11 @@ MESSAGES = [
     "no port named '",
     "device offers at most ",
     "not saved, port not added: ",
+    # overlay
+    " has no MAC address to use as the VTEP's",
+    "' is not the uplink (set-uplink first)",
+    "' is the uplink (del-uplink first)",
+    "' exists and is not a ",
     # switchd
     "switchd: EAL arguments: %s",
     "EAL initialisation failed",
@@ -283,7 +289,9 @@ def main():
 
     # 8. persistent state
     store = read(root, "ctl/proto/store.proto")
-    fields = re.findall(r"repeated\s+[\w.]+\s+(\w+)\s*=", store)
+    body = store[store.index("message StoredState"):]
+    body = body[:body.index("}")]
+    fields = [f for f in re.findall(r"^\s*(?:repeated\s+)?[\w.]+\s+(\w+)\s*=", body, re.M) if f != "version"]
     lines = guide.splitlines()
     try:
         i = lines.index("## Persistence and restarts")

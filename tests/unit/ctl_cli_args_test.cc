@@ -65,6 +65,12 @@ TEST_CASE("help", "[ctl][cli]") {
     CHECK(Parse({"add-port", "--help"}).status == ParseStatus::kHelp);
     std::string help = cli::usage_text();
     for (const auto& c : cli::commands()) CHECK(help.find(std::string("  ") + c.name) != std::string::npos);
+    // Fits a terminal.
+    std::istringstream lines(help);
+    for (std::string line; std::getline(lines, line);) {
+        INFO(line);
+        CHECK(line.size() <= 80);
+    }
     CHECK(cli::command_usage("del-port") == "usage: switchctl [OPTIONS] del-port NAME");
     CHECK(cli::command_usage("show") == "usage: switchctl [OPTIONS] show");
 }
@@ -119,12 +125,12 @@ TEST_CASE("add-port", "[ctl][cli]") {
         CHECK(q.status == ParseStatus::kUsageError);
         return q.err;
     };
-    CHECK(err({"add-port"}) == "add-port: missing NAME type=vhost-user|dpdk");
-    CHECK(err({"add-port", "vm1"}) == "add-port: missing type=vhost-user|dpdk");
-    CHECK(err({"add-port", "vm1", "mode=client"}) == "add-port: missing type=vhost-user|dpdk");
+    CHECK(err({"add-port"}) == "add-port: missing NAME type=vhost-user|dpdk|vxlan|gre");
+    CHECK(err({"add-port", "vm1"}) == "add-port: missing type=vhost-user|dpdk|vxlan|gre");
+    CHECK(err({"add-port", "vm1", "mode=client"}) == "add-port: missing type=vhost-user|dpdk|vxlan|gre");
     CHECK(err({"add-port", "type=dpdk"}) == "add-port: expected a port NAME before 'type=dpdk'");
     CHECK(err({"add-port", "vm1", "type=tap"}) ==
-          "add-port: unknown port type 'tap' (expected vhost-user or dpdk)");
+          "add-port: unknown port type 'tap' (expected vhost-user, dpdk, vxlan or gre)");
     CHECK(err({"add-port", "vm1", "type=dpdk", "queues"}) == "add-port: 'queues' is not KEY=VALUE");
     CHECK(err({"add-port", "vm1", "type=dpdk", "=4"}) == "add-port: missing key in '=4'");
     CHECK(err({"add-port", "vm1", "type=dpdk", "mtu="}) == "add-port: option 'mtu' has no value");

@@ -1,5 +1,6 @@
-// A fixed port directory for ofproto unit tests: vm1=1, vm2=2, up0=3, vm3=4 (tests may add more
-// through by_name).
+// A fixed port directory for ofproto unit tests: vm1=1, vm2=2, up0=3, vm3=4 and the tunnel
+// ports vxlan0=5, gre0=6 (tests may add more through by_name). Which of them are tunnel
+// ports is up to the test's OverlayConfig.
 #pragma once
 
 #include <map>
@@ -13,7 +14,8 @@ namespace vswitch::testing {
 
 class FakePorts : public PortDirectory {
 public:
-    std::map<std::string, uint32_t, std::less<>> by_name{{"vm1", 1}, {"vm2", 2}, {"up0", 3}, {"vm3", 4}};
+    std::map<std::string, uint32_t, std::less<>> by_name{{"vm1", 1}, {"vm2", 2}, {"up0", 3}, {"vm3", 4},
+                                                               {"vxlan0", 5}, {"gre0", 6}};
     std::optional<uint32_t> port_number(std::string_view name) const override {
         auto it = by_name.find(name);
         if (it == by_name.end()) return std::nullopt;
