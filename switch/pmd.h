@@ -103,8 +103,9 @@ private:
     uint16_t poll(const PollEntry& pe, uint64_t now);
     // Stages parse..execute over n packets. md == nullptr: packets as received on pe;
     // else decapsulated packets recirculated from tunnel ports in_ports[i], metadata md[i].
-    void process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const uint32_t* in_ports,
-                 const encap::TunnelMd* md);
+    // Returns the bytes of the n packets (rx byte counter).
+    uint64_t process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const uint32_t* in_ports,
+                     const encap::TunnelMd* md);
     // Sends what the control thread queued (Datapath::inject) using cfg's first poll
     // entry's tx map.
     void drain_injected(const PmdConfig& cfg);
