@@ -1,10 +1,10 @@
 // vpc_bench: how fast the VPC manager turns endpoint changes into pipeline changes, and
 // what a remote endpoint costs in memory. Not a test (not in ctest); run by hand:
 //
-//   build/tests/bench/vpc_bench [--endpoints N] [--base N,N,...] [--seconds S]
+//   build/tests/bench/vpc_bench [--endpoints N] [--base N,N,...] [--sizes B,B,...] [--seconds S]
 //
 // 1. Update rate: a VPC already holding BASE remote endpoints (default 10000 and
-//    1000000) takes batches of 1, 100 and 1000 endpoint changes (adds, then the
+//    1000000) takes batches of 1, 100 and 1000 (--sizes) endpoint changes (adds, then the
 //    deletes of the same endpoints), each batch through VpcManager::apply into a real
 //    Ofproto (validation, compilation into rule text, parsing, one new pipeline
 //    snapshot per batch). Printed: changes/s and time per batch.
@@ -126,13 +126,15 @@ struct Setup {
     }
 };
 
+std::vector<uint32_t> g_sizes = {1, 100, 1000};
+
 void rate(uint32_t base, double seconds) {
     Setup s;
     auto t0 = Clock::now();
     s.grow(base);
     double build = std::chrono::duration<double>(Clock::now() - t0).count();
     printf("base %u endpoints (%zu rules), built in %.1f s\n", base, s.ofp.n_rules(), build);
-    for (uint32_t bs : {1u, 100u, 1000u}) {
+    for (uint32_t bs : g_sizes) {
         uint64_t changes = 0, batches = 0;
         auto start = Clock::now();
         double elapsed = 0;
@@ -179,10 +181,18 @@ int main(int argc, char** argv) {
                 bases.push_back(static_cast<uint32_t>(strtoul(v.substr(p, c - p).c_str(), nullptr, 10)));
                 p = c == std::string::npos ? v.size() : c + 1;
             }
+        } else if (a == "--sizes") {
+            g_sizes.clear();
+            std::string v = val();
+            for (size_t p = 0; p < v.size();) {
+                size_t c = v.find(',', p);
+                g_sizes.push_back(static_cast<uint32_t>(strtoul(v.substr(p, c - p).c_str(), nullptr, 10)));
+                p = c == std::string::npos ? v.size() : c + 1;
+            }
         } else if (a == "--seconds") {
             seconds = strtod(val().c_str(), nullptr);
         } else {
-            fprintf(stderr, "usage: vpc_bench [--endpoints N] [--base N,N,...] [--seconds S]\n");
+            fprintf(stderr, "usage: vpc_bench [--endpoints N] [--base N,N,...] [--sizes B,B,...] [--seconds S]\n");
             return 2;
         }
     }
