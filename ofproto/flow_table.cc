@@ -135,7 +135,7 @@ std::unique_ptr<FlowTables> FlowTables::without(const std::function<bool(const R
     auto next = std::make_unique<FlowTables>();
     next->groups_ = groups_;
     next->ports_ = ports_;
-    next->overlay_ = overlay_;   // (was lost: del-flows after set-uplink turned tunnel outputs into plain ones)
+    next->overlay_ = overlay_;   // a snapshot built from scratch keeps the overlay view
     next->next_seq_ = next_seq_;
     size_t removed = 0;
     std::vector<TableIndex::Removed> gone;

@@ -50,7 +50,9 @@ public:
         if (!underlay_input()) do_table(0);
         if (aborted_) {
             out_.actions.clear();
-        } else if (out_.actions.empty() && failed_ != DropReason::Count) {
+        } else if (failed_ != DropReason::Count && !sends_anything()) {
+            // Only a tunnel output that could not be built: count the drop under its
+            // reason (modifications committed for it may precede, they change nothing).
             out_.actions.push_back(DpAction::drop(static_cast<uint8_t>(failed_)));
         }
     }
@@ -294,6 +296,14 @@ private:
     }
 
     // ---------------------------------------------------------------- overlay
+
+    bool sends_anything() const {
+        for (const DpAction& a : out_.actions)
+            if (a.type == DpActionType::Output || a.type == DpActionType::TunnelPop ||
+                a.type == DpActionType::Drop)
+                return true;
+        return false;
+    }
 
     // A packet field's value as the pipeline now sees it; read into the mask unless an
     // action wrote it.

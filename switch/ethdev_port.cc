@@ -31,7 +31,7 @@ bool find_port(const std::string& devargs, uint16_t& out) {
 std::unique_ptr<Port> EthdevPort::create(const std::string& name, uint32_t port_no,
                                          const PortOptions& opts, const PortEnv& env,
                                          std::string& err) {
-    if (!opt_known(opts, {"devargs", "queues", "tx-queues", "ring-size", "mtu"}, err))
+    if (!opt_known(opts, {"devargs", "queues", "tx-queues", "ring-size", "mtu", "mac"}, err))
         return nullptr;
     std::unique_ptr<EthdevPort> p(new EthdevPort(name, port_no, opts));
     if (!p->init(env, err)) return nullptr;
@@ -51,6 +51,16 @@ bool EthdevPort::init(const PortEnv& env, std::string& err) {
         return false;
     if (!opt_uint(options_, "ring-size", 64, 32768, 1024, ring, err)) return false;
     if (!opt_uint(options_, "mtu", 68, 9600, 1500, mtu, err)) return false;
+    std::string mac;
+    if (!opt_str(options_, "mac", "", mac, err)) return false;
+    if (!mac.empty()) {
+        if (rte_ether_unformat_addr(mac.c_str(), &mac_) != 0 || !rte_is_unicast_ether_addr(&mac_) ||
+            rte_is_zero_ether_addr(&mac_)) {
+            err = "options.mac: '" + mac + "' is not a unicast MAC address";
+            return false;
+        }
+        has_mac_ = true;
+    }
 
     uint16_t existing;
     bool already = find_port(devargs_, existing);
@@ -110,6 +120,19 @@ bool EthdevPort::init(const PortEnv& env, std::string& err) {
         RTE_LOG(WARNING, USER1, "port %s: device refused mtu %u\n", name_.c_str(), mtu);
     mtu_ = mtu;
     max_frame_ = mtu + 14 + 4 + 4;
+    // mac=: programmed into the device when it can take it; a software device that
+    // cannot (net_ring has no MAC at all) still gets it as the port's MAC, which is what
+    // the switch uses (the VTEP's MAC): the device is promiscuous anyway.
+    if (has_mac_) {
+        const int rc = rte_eth_dev_default_mac_addr_set(port_id_, &mac_);
+        if (rc == -ENOTSUP)
+            RTE_LOG(INFO, USER1, "port %s: device cannot change its MAC; the switch uses mac=%s\n",
+                    name_.c_str(), mac.c_str());
+        else if (rc != 0) {
+            err = std::string("options.mac: device refused it: ") + rte_strerror(-rc);
+            return false;
+        }
+    }
     if (int rc = rte_eth_dev_start(port_id_); rc != 0) {
         err = std::string("options.devargs: start failed: ") + rte_strerror(-rc);
         return false;
@@ -150,8 +173,8 @@ std::vector<uint16_t> EthdevPort::usable_txqs() const {
 }
 
 std::string EthdevPort::mac() const {
-    rte_ether_addr a;
-    if (rte_eth_macaddr_get(port_id_, &a) != 0) return "";
+    rte_ether_addr a = mac_;
+    if (!has_mac_ && rte_eth_macaddr_get(port_id_, &a) != 0) return "";
     char buf[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(buf, sizeof(buf), &a);
     return buf;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include <rte_ether.h>
+
 #include "port.h"
 
 namespace vswitch {
@@ -40,6 +42,8 @@ private:
     uint16_t port_id_ = UINT16_MAX;
     bool started_ = false;
     bool probed_here_ = false;
+    bool has_mac_ = false;     // options.mac given
+    rte_ether_addr mac_{};
 };
 
 }  // namespace vswitch

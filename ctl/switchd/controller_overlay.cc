@@ -90,6 +90,14 @@ bool Controller::parse_uplink(const api::UplinkConfig& c, ofp::Underlay& u, std:
         err = "port '" + c.port() + "' has no MAC address to use as the VTEP's";
         return false;
     }
+    // The outer source MAC of every encapsulated packet and the MAC ARP answers give:
+    // all zeros (net_ring has no MAC) or multicast would make every tunnel output fail.
+    if ((u.mac[0] & 1) || std::memcmp(u.mac, "\0\0\0\0\0\0", 6) == 0) {
+        field = "uplink.port";
+        err = "port '" + c.port() + "' has MAC " + mac +
+              ", which cannot be the VTEP's (a dpdk port takes mac=)";
+        return false;
+    }
     u.mtu = static_cast<uint16_t>(c.mtu() ? c.mtu() : p->mtu());
     return true;
 }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "ofproto/ofproto.h"
+#include "ofproto/overlay_config.h"
 #include "ofproto/rule.h"
 #include "ofproto_fake_ports.h"
 
@@ -273,4 +274,25 @@ TEST_CASE("tables: counters credited via StatsSink show in dump-flows", "[ofprot
     REQUIRE(all.size() == 3);
     CHECK(all[1].priority == 5);
     CHECK(all[1].n_packets == 0);
+}
+
+TEST_CASE("tables: deleting rules keeps the overlay configuration", "[ofproto][table]") {
+    Fixture f;
+    ofp::OverlayConfig ov;
+    ov.underlay.port = 1;
+    ov.underlay.local_ip = htonl(0xc0000201);
+    ov.underlay.mac[0] = 2;
+    TunnelPortConfig t;
+    t.type = encap::TunnelType::Vxlan;
+    ov.tunnels[3] = t;
+    f.ofp.set_overlay(ov);
+    f.add({"in_port=1,actions=output:2", "in_port=2,actions=output:1"});
+    REQUIRE(f.del("in_port=1") == 1);
+    CHECK(f.ofp.overlay().underlay == ov.underlay);
+    CHECK(f.ofp.overlay().tunnels.size() == 1);
+    f.add({"idle_timeout=1,in_port=1,actions=output:2"});
+    REQUIRE(f.ofp.expire(std::chrono::steady_clock::now() + std::chrono::seconds(5)) == 1);
+    CHECK(f.dump().size() == 1);
+    CHECK(f.ofp.overlay().underlay == ov.underlay);
+    CHECK(f.ofp.overlay().tunnels.size() == 1);
 }

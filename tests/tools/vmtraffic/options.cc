@@ -286,7 +286,7 @@ Options parse_options(int argc, char** argv) {
   std::vector<Pending> actions;
   static const std::set<std::string> with_value = {
       "--prefix", "--lcore-cpu", "--mem", "--eal", "--vm", "--send", "--recv", "--replay",
-      "--capture", "--echo", "--duration", "--wait-link", "--report", "--stats-interval",
+      "--capture", "--echo", "--answer", "--duration", "--wait-link", "--report", "--stats-interval",
       "--start-delay", "--settle", "--drain", "--corrupt-every"};
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i], val;
@@ -344,7 +344,7 @@ Options parse_options(int argc, char** argv) {
   if (o.vms.size() > 32) throw UsageError("at most 32 VMs");
 
   unsigned send_index = 0;
-  std::set<unsigned> recv_vms, echo_vms, cap_vms;
+  std::set<unsigned> recv_vms, echo_vms, cap_vms, answer_vms;
   for (auto& p : actions) {
     if (p.opt == "--send") {
       o.sends.push_back(parse_send(o, p.arg, send_index++));
@@ -406,6 +406,18 @@ Options parse_options(int argc, char** argv) {
         else throw UsageError("--echo " + vmname + ": expected mac=reply|keep, got '" + k + "'");
       }
       o.echos.push_back(e);
+    } else if (p.opt == "--answer") {
+      std::string vmname, rest;
+      split_vm_prefix(p.arg, p.opt, &vmname, &rest);
+      AnswerSpec a;
+      a.vm = find_vm(o, vmname, p.opt);
+      if (!answer_vms.insert(a.vm).second) throw UsageError("--answer: VM '" + vmname + "' given twice");
+      for (auto& [k, v] : kv_list(rest)) {
+        if (k == "ip") a.ip = parse_ip(v, "--answer " + vmname + " ip");
+        else throw UsageError("--answer " + vmname + ": unknown key '" + k + "' (expected ip=A.B.C.D)");
+      }
+      if (!a.ip) throw UsageError("--answer " + vmname + ": expected VM:ip=A.B.C.D");
+      o.answers.push_back(a);
     }
   }
   std::set<uint16_t> streams;
@@ -439,6 +451,7 @@ Actions:
   --replay VM:FILE.pcap[,count=N][,rate=PPS][,queues=..]
   --capture VM:FILE.pcap
   --echo VM[:mac=reply|keep]
+  --answer VM:ip=A.B.C.D  answer ARP requests for the IP and ICMP echo requests to it
 Run control:
   --duration S           stop generating after S seconds (open-ended counts)
   --wait-link S          max wait for connect + link up (default 10)

@@ -78,6 +78,12 @@ struct EchoSpec {
   bool keep_macs = false;  // false: dst = received src, src = VM MAC
 };
 
+struct AnswerSpec {
+  unsigned vm = 0;
+  uint32_t ip = 0;         // the VM's IPv4 address: ARP requests for it and ICMP echo
+                           // requests to it are answered (responder.h)
+};
+
 struct Options {
   std::string prefix;        // EAL --file-prefix (default vmtraffic<pid>)
   int lcore_cpu = -1;        // -1 = float over the process affinity
@@ -89,6 +95,7 @@ struct Options {
   std::vector<ReplaySpec> replays;
   std::vector<CaptureSpec> captures;
   std::vector<EchoSpec> echos;
+  std::vector<AnswerSpec> answers;
   double duration = 0;       // 0 = none
   double wait_link = 10;
   double settle = 0.1;       // sleep between "all links up" and READY

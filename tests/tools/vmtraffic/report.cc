@@ -168,6 +168,13 @@ void vm_json(Json& j, const RunState& st, const VmState& vm) {
     j.end_obj();
   }
   j.kv("echo", vm.echo != nullptr);
+  if (vm.answer) {
+    j.obj("answer");
+    j.kv("ip", ip_to_string(vm.answer->ip));
+    j.kv("arp_replies", vm.arp_replies);
+    j.kv("icmp_replies", vm.icmp_replies);
+    j.end_obj();
+  }
   if (vm.capture_spec) {
     j.obj("capture");
     j.kv("file", vm.capture_spec->file);

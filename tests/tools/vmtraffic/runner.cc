@@ -15,6 +15,7 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
+#include "responder.h"
 #include "vm_port.h"
 
 namespace vmt {
@@ -96,6 +97,7 @@ bool Runner::setup() {
   }
   for (auto& r : o_.recvs) st_.vms[r.vm].recv = &r;
   for (auto& e : o_.echos) st_.vms[e.vm].echo = &e;
+  for (auto& a : o_.answers) st_.vms[a.vm].answer = &a;
   for (auto& c : o_.captures) {
     VmState& vm = st_.vms[c.vm];
     vm.capture_spec = &c;
@@ -202,6 +204,7 @@ uint16_t Runner::rx_queue(VmState& vm, uint16_t q, uint64_t now) {
   rte_mbuf* pkts[kBurst];
   uint16_t n = rte_eth_rx_burst(uint16_t(vm.port), q, pkts, kBurst);
   if (!n) return 0;
+  const uint16_t got = n;
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; i++) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; i++) {
@@ -214,9 +217,38 @@ uint16_t Runner::rx_queue(VmState& vm, uint16_t q, uint64_t now) {
     uint64_t ts = wall0_ns_ + uint64_t(double(now - t0_tsc_) * 1e9 / double(hz_));
     for (uint16_t i = 0; i < n; i++) vm.capture->write(pkts[i], ts);
   }
+  if (vm.answer) {
+    // Requests to the VM's address are turned into their replies and sent back on this
+    // queue; the rest of the burst goes on as usual (compacted in place).
+    rte_mbuf* replies[kBurst];
+    uint16_t nr = 0, keep = 0;
+    uint64_t reply_bytes = 0;
+    for (uint16_t i = 0; i < n; i++) {
+      const Answer a = answer_in_place(pkts[i], vm.answer->ip, vm.spec->mac);
+      if (a == Answer::None) {
+        pkts[keep++] = pkts[i];
+        continue;
+      }
+      (a == Answer::Arp ? vm.arp_replies : vm.icmp_replies)++;
+      bytes -= pkts[i]->pkt_len;
+      reply_bytes += pkts[i]->pkt_len;
+      replies[nr++] = pkts[i];
+    }
+    if (nr) {
+      const uint16_t sent = tx_retry(vm, q, replies, nr);
+      for (uint16_t i = sent; i < nr; i++) reply_bytes -= replies[i]->pkt_len;
+      vm.tx_pkts[q] += sent;
+      vm.tx_bytes[q] += reply_bytes;
+      if (sent < nr) {
+        vm.echo_dropped += nr - sent;
+        rte_pktmbuf_free_bulk(replies + sent, nr - sent);
+      }
+    }
+    n = keep;
+  }
   if (!vm.echo) {
     rte_pktmbuf_free_bulk(pkts, n);
-    return n;
+    return got;
   }
   if (!vm.echo->keep_macs) {
     for (uint16_t i = 0; i < n; i++) {
@@ -234,7 +266,7 @@ uint16_t Runner::rx_queue(VmState& vm, uint16_t q, uint64_t now) {
   }
   vm.tx_pkts[q] += sent;
   vm.tx_bytes[q] += bytes;
-  return n;
+  return got;
 }
 
 uint16_t Runner::send(SenderState& s, uint64_t now) {

@@ -43,6 +43,8 @@ struct VmState {
   std::unique_ptr<PcapWriter> capture;
   const CaptureSpec* capture_spec = nullptr;
   const EchoSpec* echo = nullptr;
+  const AnswerSpec* answer = nullptr;
+  uint64_t arp_replies = 0, icmp_replies = 0;  // sent by --answer
   const RecvSpec* recv = nullptr;
   bool link_up = false;
   double link_up_s = -1;     // seconds from start of setup to link up
