@@ -1,63 +1,131 @@
 #include "ofproto/flow_table.h"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
 namespace vswitch::ofp {
 
+namespace {
+
+// A hash of a match's values (equal matches have equal values, so equal hashes).
+uint64_t match_hash(const Match& m) {
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    auto mix = [&h](const void* p, size_t n) {
+        for (size_t i = 0; i < n; i += 8) {
+            uint64_t w;
+            std::memcpy(&w, static_cast<const char*>(p) + i, sizeof w);
+            h = (h ^ w) * 0xff51afd7ed558ccdull;
+            h ^= h >> 29;
+        }
+    };
+    mix(&m.value(), sizeof(FlowKey));
+    mix(&m.pipeline_value(), sizeof(PipelineKey));
+    return h;
+}
+
+// Below this many (added rules of one priority) x (rules of that priority in the table),
+// duplicates are found by comparing matches; above, by hashing the table's rules of
+// that priority once. Comparing stops at the first differing word, hashing reads them
+// all: comparing wins for a handful of added rules.
+constexpr size_t kLinearCompareLimit = 16;
+
+}  // namespace
+
 std::unique_ptr<FlowTables> FlowTables::with_added(const std::vector<RulePtr>& added) const {
     auto next = std::make_unique<FlowTables>(*this);
-    // Order keys of the rules inserted (not replacing one): the tables' ords_ are
-    // rebuilt once at the end rather than shifted per insertion.
-    std::unordered_map<const Rule*, uint64_t> inserted;
-    std::map<uint8_t, std::vector<uint64_t>> grown;   // table -> order keys of new rules
-    for (const RulePtr& r : added) {
-        RuleList& t = next->tables_[r->table()];
-        // Rules of r's priority occupy [lo, hi); the list is sorted descending.
-        auto lo = std::partition_point(t.begin(), t.end(), [&](const RulePtr& x) {
-            return x->priority() > r->priority();
-        });
-        auto hi = std::partition_point(lo, t.end(), [&](const RulePtr& x) {
-            return x->priority() == r->priority();
-        });
-        auto same = std::find_if(lo, hi, [&](const RulePtr& x) { return x->match() == r->match(); });
-        if (same != hi) {
-            // Same match and place: the index and order key stay valid.
-            if (auto it = inserted.find(same->get()); it != inserted.end()) {
-                uint64_t ord = it->second;
-                inserted.erase(it);
-                inserted[r.get()] = ord;
+    // Added rules by table, in batch order.
+    std::map<uint8_t, std::vector<const RulePtr*>> by_table;
+    for (const RulePtr& r : added) by_table[r->table()].push_back(&r);
+    for (auto& [id, rules] : by_table) {
+        const RuleList& old = tables_[id];
+        const std::vector<uint64_t>& old_ords = ords_[id];
+        // Per priority (descending), the added rules of that priority.
+        std::map<uint16_t, std::vector<const RulePtr*>, std::greater<uint16_t>> by_prio;
+        for (const RulePtr* r : rules) by_prio[(*r)->priority()].push_back(r);
+        std::vector<std::pair<size_t, RulePtr>> replaced;   // (old position, new rule)
+        struct New {
+            RulePtr rule;
+            uint64_t ord;
+        };
+        std::vector<New> fresh;   // inserted, in lookup order (priority desc, batch order)
+        std::vector<uint64_t> new_ords;
+        for (auto& [prio, group] : by_prio) {
+            // The table's rules of this priority occupy [lo, hi) (sorted descending).
+            size_t lo = static_cast<size_t>(std::partition_point(old.begin(), old.end(), [&](const RulePtr& x) {
+                                                return x->priority() > prio;
+                                            }) - old.begin());
+            size_t hi = lo;
+            while (hi < old.size() && old[hi]->priority() == prio) hi++;
+            // Distinct matches of the group, in order of first appearance; the last rule
+            // with a match is the one that stays (a later add replaces an earlier one).
+            std::vector<RulePtr> distinct;
+            std::unordered_multimap<uint64_t, size_t> seen;
+            for (const RulePtr* r : group) {
+                const uint64_t h = match_hash((*r)->match());
+                size_t d = distinct.size();
+                for (auto [it, end] = seen.equal_range(h); it != end; ++it)
+                    if (distinct[it->second]->match() == (*r)->match()) d = it->second;
+                if (d == distinct.size()) {
+                    seen.emplace(h, d);
+                    distinct.push_back(*r);
+                } else {
+                    distinct[d] = *r;
+                }
             }
-            *same = r;
-        } else {
-            uint64_t ord = TableIndex::order_key(r->priority(), next->next_seq_++);
-            inserted[r.get()] = ord;
-            t.insert(hi, r);
-            next->n_rules_++;
-            grown[r->table()].push_back(ord);
-        }
-    }
-    std::vector<std::pair<const Rule*, uint64_t>> ins(inserted.begin(), inserted.end());
-    std::sort(ins.begin(), ins.end());
-    for (auto& [id, new_ords] : grown) {
-        // The rules that were there keep their order (and keys); the inserted ones
-        // come between them.
-        const std::vector<uint64_t>& old = ords_[id];
-        std::vector<uint64_t>& ords = next->ords_[id];
-        ords.clear();
-        ords.reserve(next->tables_[id].size());
-        size_t j = 0;
-        for (const RulePtr& r : next->tables_[id]) {
-            const Rule* p = r.get();
-            if (p < ins.front().first || p > ins.back().first) {   // the common case: old
-                ords.push_back(old[j++]);
-                continue;
+            // Which of them replace a rule already in the table.
+            std::vector<size_t> at(distinct.size(), SIZE_MAX);
+            if (distinct.size() <= kLinearCompareLimit) {
+                for (size_t d = 0; d < distinct.size(); d++)
+                    for (size_t i = lo; i < hi; i++)
+                        if (old[i]->match() == distinct[d]->match()) {
+                            at[d] = i;
+                            break;
+                        }
+            } else {
+                for (size_t i = lo; i < hi; i++)
+                    for (auto [it, end] = seen.equal_range(match_hash(old[i]->match())); it != end; ++it)
+                        if (distinct[it->second]->match() == old[i]->match()) at[it->second] = i;
             }
-            auto it = std::lower_bound(ins.begin(), ins.end(), std::make_pair(p, uint64_t{0}));
-            ords.push_back(it != ins.end() && it->first == p ? it->second : old[j++]);
+            for (size_t d = 0; d < distinct.size(); d++) {
+                if (at[d] != SIZE_MAX) {
+                    // Same match and place: the index and order key stay valid.
+                    replaced.emplace_back(at[d], distinct[d]);
+                } else {
+                    uint64_t ord = TableIndex::order_key(prio, next->next_seq_++);
+                    fresh.push_back({distinct[d], ord});
+                    new_ords.push_back(ord);
+                }
+            }
         }
-        next->index_[id] = TableIndex::update(index_[id], next->tables_[id], ords, new_ords, {});
+        RuleList& t = next->tables_[id];
+        for (auto& [pos, r] : replaced) t[pos] = r;
+        if (fresh.empty()) continue;
+        // Merge: the new rules go after the table's rules of their priority.
+        RuleList merged;
+        std::vector<uint64_t> ords;
+        merged.reserve(t.size() + fresh.size());
+        ords.reserve(t.size() + fresh.size());
+        size_t i = 0;
+        for (const New& n : fresh) {
+            while (i < t.size() && t[i]->priority() >= n.rule->priority()) {
+                merged.push_back(std::move(t[i]));
+                ords.push_back(old_ords[i]);
+                i++;
+            }
+            merged.push_back(n.rule);
+            ords.push_back(n.ord);
+        }
+        for (; i < t.size(); i++) {
+            merged.push_back(std::move(t[i]));
+            ords.push_back(old_ords[i]);
+        }
+        t = std::move(merged);
+        next->ords_[id] = std::move(ords);
+        next->n_rules_ += fresh.size();
+        next->index_[id] = TableIndex::update(index_[id], t, next->ords_[id], new_ords, {});
     }
     return next;
 }

@@ -284,6 +284,7 @@ void Controller::add_flows(const api::AddFlowsRequest& r, api::Response& resp) {
 void Controller::del_flows(const api::DelFlowsRequest& r, api::Response& resp) {
     store::StoredState before = pipeline_state();
     size_t n = 0;
+    const size_t vpc_rules = vpc_.pipeline_rules();
     if (FlowError fe = ofp_.del_flows(r.match(), r.strict(), &n)) return flow_error(resp, fe, "match");
     std::string err;
     if (!persist(err)) {
@@ -291,6 +292,8 @@ void Controller::del_flows(const api::DelFlowsRequest& r, api::Response& resp) {
         resp.mutable_error()->set_message("not saved, flows not deleted: " + err);
         return;
     }
+    // VPC rules belong to the VPCs: a del-flows that took some of them puts them back.
+    if (vpc_.pipeline_rules() < vpc_rules) vpc_.reinstall();
     revalidate(true);
     resp.mutable_del_flows()->set_deleted(static_cast<uint32_t>(n));
 }

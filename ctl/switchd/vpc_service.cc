@@ -147,7 +147,7 @@ bool vpc_op_from_proto(const api::VpcOp& in, Op& o) {
 }
 
 VpcService::VpcService(Ofproto& ofp, VpcManager::PortExists exists, Persist persist, Log log)
-    : mgr_(ofp, std::move(exists)), persist_(std::move(persist)), log_(std::move(log)) {
+    : ofp_(ofp), mgr_(ofp, std::move(exists)), persist_(std::move(persist)), log_(std::move(log)) {
     if (!log_) log_ = [](const std::string& m) { fprintf(stderr, "switchd: %s\n", m.c_str()); };
 }
 
@@ -243,6 +243,13 @@ void VpcService::restore(const store::StoredState& s, store::StoredState& failed
 void VpcService::port_changed(const std::string& name) {
     if (FlowError e = mgr_.port_changed(name))
         log_("VPC rules for port " + name + " not updated: " + e.message);
+}
+
+size_t VpcService::pipeline_rules() const {
+    if (mgr_.model().vpcs.empty()) return 0;
+    std::vector<CookieCounters> rules;
+    ofp_.cookie_counters(kCookieTag << 56, kCookieTagMask, rules);
+    return rules.size();
 }
 
 void VpcService::reinstall() {

@@ -39,6 +39,8 @@ public:
     void port_changed(const std::string& name);
     // Every VPC rule again (after the pipeline was cleared).
     void reinstall();
+    // VPC rules in the pipeline now (cookie 0x56...).
+    size_t pipeline_rules() const;
 
     vpc::VpcManager& manager() { return mgr_; }
     const vpc::VpcManager& manager() const { return mgr_; }
@@ -49,6 +51,7 @@ private:
     void show(const api::VpcShowRequest& r, api::Response& resp) const;
     void stats(const api::VpcStatsRequest& r, api::Response& resp) const;
 
+    Ofproto& ofp_;
     vpc::VpcManager mgr_;
     Persist persist_;
     Log log_;

@@ -314,3 +314,17 @@ TEST_CASE("vpc api: bound ports that do not exist yet are pending", "[vpc][api]"
     CHECK(a.env.ofp.n_rules() > n);
     CHECK(a.call(show).vpc_show().vpcs(0).pending_ports().empty());
 }
+
+TEST_CASE("vpc api: VPC rules removed behind the VPCs' back are put back", "[vpc][api]") {
+    Api a;
+    CHECK(a.svc.pipeline_rules() == 0);
+    REQUIRE_FALSE(a.call(blue_batch(3)).has_error());
+    REQUIRE(!a.env.ofp.add_flows({"table=0,priority=5,in_port=vm2,actions=drop"}));
+    const auto rules = a.env.rules();
+    const size_t n = a.svc.pipeline_rules();
+    CHECK(n == a.env.ofp.n_rules() - 1);
+    REQUIRE(!a.env.ofp.del_flows("table=40", false, nullptr));   // what switchd's del-flows does
+    CHECK(a.svc.pipeline_rules() < n);
+    a.svc.reinstall();                                           // ... and then this
+    CHECK(a.env.rules() == rules);
+}
