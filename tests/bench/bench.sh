@@ -269,7 +269,7 @@ loop_scenario() {   # A | B | P | overlay
 # --perf: one more run per switch, profiled with "perf record -C SW_CORE" (samples whatever runs on the
 # switch's CPU: the PMD, and for OVS its other threads too) for DUR seconds after WARM; not a measured run.
 perf_profile() {    # scen
-  local s=$1 k
+  local s=$1 k pid
   for k in vsw ovs; do
     if [ $k = ovs ]; then [ $OVS = 1 ] && { [ $s = P ] || is_overlay $s; } || continue; fi
     RUN=perf-$k-$s; wait_quiet
@@ -279,12 +279,21 @@ perf_profile() {    # scen
       sleep $WARM
       taskset -c $GEN_CORE perf record -q -C $SW_CORE -o $LOG/$RUN.data -- sleep $DUR > $LOG/$RUN-record.txt 2>&1
     else log "$RUN: no traffic"; fi
+    local pid=$SWPID
     stop_all; [ $k = ovs ] && ovs_cleanup
+    SWPID=$pid
     [ -s $LOG/$RUN.data ] || continue
-    perf report -i $LOG/$RUN.data --stdio --no-children --sort dso,sym --percent-limit 0.3 2>/dev/null |
-      grep -v '^$' > $LOG/$RUN.txt
-    log "$RUN: top symbols (perf record -C $SW_CORE, $DUR s; $LOG/$RUN.txt):"
-    grep -E '^ +[0-9]' $LOG/$RUN.txt | head -20 >&2
+    # the switch's own process only (other processes on the CPU would be contention), as shares of its samples
+    { echo "# perf record -C $SW_CORE for $DUR s; samples of each process:"
+      perf report -i $LOG/$RUN.data --stdio --no-children --sort pid 2>/dev/null | grep -E '^ +[0-9]' | head -5
+      echo "# by library, process $SWPID only:"
+      perf report -i $LOG/$RUN.data --stdio --no-children --pid $SWPID --percentage relative --sort dso 2>/dev/null |
+        grep -E '^ +[0-9]'
+      echo "# by symbol, process $SWPID only:"
+      perf report -i $LOG/$RUN.data --stdio --no-children --pid $SWPID --percentage relative --sort dso,sym \
+        --percent-limit 0.3 2>/dev/null | grep -E '^ +[0-9]'; } > $LOG/$RUN.txt
+    log "$RUN: top symbols of the switch process (perf record -C $SW_CORE, $DUR s; all in $LOG/$RUN.txt):"
+    sed -n '/^# by symbol/,$p' $LOG/$RUN.txt | grep -E '^ +[0-9]' | head -20 >&2
   done
 }
 
