@@ -104,7 +104,7 @@ EOF
 }
 
 vsw_setup() {       # scenario -> sets CNT (the counter command of measure())
-  CNT=vsw_tx
+  CNT=vsw_tx ICNT=""
   if is_overlay $1; then ovl_vsw_setup $1; return; fi
   start_switchd || return 1
   vsw_ports || return 1
@@ -119,7 +119,7 @@ vsw_setup() {       # scenario -> sets CNT (the counter command of measure())
 }
 
 ovs_setup() {       # scenario P or an overlay scenario on the private OVS -> sets CNT
-  CNT=ovs_tx
+  CNT=ovs_tx ICNT=""
   if is_overlay $1; then ovl_ovs_setup $1; return; fi
   ovs_start || return 1
   ovs_bridge || return 1
@@ -138,12 +138,14 @@ record() {          # name scen result -> returns 1 if contended
   echo "$3" >> $LOG/$1-$2.runs
 }
 
-# one measured window over counter command $CNT; sets R_MPPS R_SW R_GEN (CPU shares) and dumps via $DUMP
+# one measured window over counter command $CNT; sets R_MPPS R_SW R_GEN (CPU shares) and, if $ICNT (a counter
+# of the packets the switch received) is set, R_FWD = counted out / received over the window
 measure() {         # swtid gentid
-  local c0 c1 t0 t1 s0 s1 g0 g1
-  s0=$(ticks $SWPID $1); g0=$(ticks $GENPID $2); t0=$(date +%s.%N); c0=$($CNT)
+  local c0 c1 t0 t1 s0 s1 g0 g1 i0=0 i1=0
+  s0=$(ticks $SWPID $1); g0=$(ticks $GENPID $2); t0=$(date +%s.%N); c0=$($CNT); [ -n "${ICNT:-}" ] && i0=$($ICNT)
   sleep $DUR
-  t1=$(date +%s.%N); c1=$($CNT); s1=$(ticks $SWPID $1); g1=$(ticks $GENPID $2)
+  t1=$(date +%s.%N); c1=$($CNT); [ -n "${ICNT:-}" ] && i1=$($ICNT); s1=$(ticks $SWPID $1); g1=$(ticks $GENPID $2)
+  R_FWD=$(awk -v c0=$c0 -v c1=${c1:-0} -v i0=${i0:-0} -v i1=${i1:-0} 'BEGIN{if (i1 > i0) printf "%.3f", (c1-c0)/(i1-i0); else print "-"}')
   R_MPPS=$(awk -v c0=$c0 -v c1=${c1:-0} -v t0=$t0 -v t1=$t1 'BEGIN{printf "%.3f", (c1-c0)/(t1-t0)/1e6}')
   R_SW=$(awk -v s=$((s1-s0)) -v hz=$HZ -v t0=$t0 -v t1=$t1 'BEGIN{printf "%.2f", s/hz/(t1-t0)}')
   R_GEN=$(awk -v g=$((g1-g0)) -v hz=$HZ -v t0=$t0 -v t1=$t1 'BEGIN{printf "%.2f", g/hz/(t1-t0)}')
@@ -179,7 +181,7 @@ print("%.2f %.3f %s %.3f" % (p["cycles_per_packet"], b / max(1, b + i), p["tx_sh
 }
 
 ovs_run_own() {     # scen rep try (P and the overlay scenarios, private OVS) -> returns 1 only if CPU-contended
-  local s=$1 swtid gentid cpp gc busyf rx fwd b
+  local s=$1 swtid gentid cpp gc busyf fwd b
   RUN=ovs$s$2-$3; wait_quiet
   ovs_setup $s || { log "$RUN: setup failed (see $LOG/$RUN-*)"; stop_all; ovs_cleanup; return 0; }
   if ! wait_traffic; then log "$RUN: no traffic"; stop_all; ovs_cleanup; return 0; fi
@@ -191,9 +193,7 @@ ovs_run_own() {     # scen rep try (P and the overlay scenarios, private OVS) ->
     for b in $(vsctl list-br); do echo "== $b"; ofctl dump-flows $b; ofctl dump-ports $b; done; } > $LOG/$RUN-pmd.txt 2>&1
   cpp=$(sed -n 's/.*avg processing cycles per packet: \([0-9.]*\).*/\1/p' $LOG/$RUN-pmd.txt | head -1)
   busyf=$(sed -n 's/.*processing cycles: [0-9]* (\([0-9.]*\)%).*/\1/p' $LOG/$RUN-pmd.txt | head -1 | awk '{printf "%.3f", $1/100}')
-  # fwd: counted tx over the window / PMD packets received since the clear (a few ms longer: approximate)
-  rx=$(sed -n 's/^ *packets received: \([0-9]*\).*/\1/p' $LOG/$RUN-pmd.txt | head -1)
-  fwd=$(awk -v m=$R_MPPS -v dt=$DUR -v rx=${rx:-0} 'BEGIN{if (rx > 0) printf "%.3f", m * 1e6 * dt / rx; else print "-"}')
+  fwd=${R_FWD:--}   # overlay scenarios: counted out / rx counters of the input ports (ICNT), same window
   cat /proc/loadavg > $LOG/$RUN-loadavg.txt
   is_overlay $s && ! grep -q "$(ovl_expect ovs $s)" $LOG/$RUN-pmd.txt && log "$RUN: WARNING no $(ovl_expect ovs $s) in dpctl/dump-flows"
   stop_all; ovs_cleanup

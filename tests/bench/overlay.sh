@@ -93,7 +93,7 @@ ovl_ovs_setup() {   # scen -> private OVS configured, generator started, CNT set
       options:vhost-server-path=$W/sock/vhu0.sock ofport_request=2 || return 1
     [ "$(vsctl get Interface phy0 ofport)" = 1 ] || { vsctl get Interface phy0 error >&2; return 1; }
     ofctl del-flows br0; ofctl add-flow br0 in_port=1,actions=output:2 || return 1
-    gen rxonly 1 vhu0; CNT="ovs_tx_of br0 2"; return 0
+    gen rxonly 1 vhu0; CNT="ovs_tx_of br0 2" ICNT="ovs_rx_of br0 1"; return 0
   fi
   vsctl add-br br-phy -- set bridge br-phy datapath_type=netdev other-config:hwaddr=$OVL_MAC \
     -- add-port br-phy phy0 -- set Interface phy0 type=dpdk options:dpdk-devargs=$dev ofport_request=1 \
@@ -114,13 +114,13 @@ ovl_ovs_setup() {   # scen -> private OVS configured, generator started, CNT set
   ofctl del-flows br-int
   if ovl_decap $s; then
     ofctl add-flow br-int in_port=2,actions=output:1 || return 1
-    gen rxonly 1 vhu0; CNT="ovs_tx_of br-int 1"
+    gen rxonly 1 vhu0; CNT="ovs_tx_of br-int 1" ICNT="ovs_rx_of br-phy 1"
   elif [[ $s == Q* ]]; then
     ofctl add-flow br-int in_port=1,actions=output:2 && ofctl add-flow br-int in_port=3,actions=output:2 || return 1
-    gen txonly $q vhu0 vhu1; CNT="ovs_tx_of br-phy 1"
+    gen txonly $q vhu0 vhu1; CNT="ovs_tx_of br-phy 1" ICNT="ovs_rx_of br-int 1 3"
   else
     ofctl add-flow br-int in_port=1,actions=output:2 || return 1
-    gen txonly 1 vhu0; CNT="ovs_tx_of br-phy 1"
+    gen txonly 1 vhu0; CNT="ovs_tx_of br-phy 1" ICNT="ovs_rx_of br-int 1"
   fi
 }
 

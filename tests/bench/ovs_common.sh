@@ -80,6 +80,10 @@ ovs_tx_of() {       # bridge ofport... -> summed tx packet counters (ovs-ofctl d
     local br=$1 s=0 p n; shift
     for p in "$@"; do n=$(ofctl dump-ports $br $p | sed -n 's/.*tx pkts=\([0-9]*\).*/\1/p'); s=$((s + ${n:-0})); done
     echo $s; }
+ovs_rx_of() {       # bridge ofport... -> summed rx packet counters
+    local br=$1 s=0 p n; shift
+    for p in "$@"; do n=$(ofctl dump-ports $br $p | sed -n 's/.*rx pkts=\([0-9]*\).*/\1/p'); s=$((s + ${n:-0})); done
+    echo $s; }
 ovs_tx() { ovs_tx_of br0 1 2; }   # ofports 1 and 2 of br0
 
 # dpif-netdev/pmd-stats-show of the (single) PMD as "key=value" words: rx hit_emc hit_smc hit_mf miss
