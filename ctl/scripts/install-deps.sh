@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what vswitch needs to build, test and run, from Debian 12's archive; a no-op
 # when everything is there. Usage: install-deps.sh [--bench]  (--bench adds the OVS-DPDK
-# peer used by tests/bench).
+# peer used by tests/bench, and perf for bench.sh --perf).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libdpdk-dev dpdk libtbb-dev libprotobuf-dev
       protobuf-compiler libboost-dev catch2 libsystemd-dev python3 python3-scapy tshark
       iproute2 procps)
-[ "${1:-}" = "--bench" ] && pkgs+=(openvswitch-switch-dpdk)
+[ "${1:-}" = "--bench" ] && pkgs+=(openvswitch-switch-dpdk linux-perf)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

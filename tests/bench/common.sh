@@ -94,7 +94,8 @@ start_switchd() {
 
 # testpmd virtio-user "VMs", server=1 (switchd is the vhost-user client, like OVS dpdkvhostuserclient).
 # gen MODE QUEUES SOCKET... ; MODE io = loopback primed by "start tx_first $BURSTS" (as ovs-baseline.sh
-# scenario A), rxonly = connected but silent, flowgen = every port sends fresh 64-byte IPv4/UDP packets
+# scenario A), rxonly = receives and frees (a sink; silent), txonly = every port sends 64-byte UDP packets
+# as fast as it can on each of its queues, nothing is expected back (ovs-baseline.sh scenario C), flowgen = every port sends fresh 64-byte IPv4/UDP packets
 # (destination IP cycling over FLOWGEN_FLOWS addresses, default 1; FLOWGEN_CLONES: each new packet is sent
 # that many more times, refcounted, default 0; testpmd 22.11 flowgen uses the fixed MACs 00:01:02:03:04:00
 # -> 00:01:02:03:04:01, not --eth-peer) and frees what it receives. Main and forwarding lcores on GEN_CORE.
@@ -106,9 +107,13 @@ gen() {
     if [ $mode = io ]; then
         echo "start tx_first $BURSTS" > $W/gen.cmd
         ex=(--cmdline-file=$W/gen.cmd --eth-peer=0,02:00:00:00:00:11 --eth-peer=1,02:00:00:00:00:10)
+    elif [ $mode = txonly ]; then
+        ex=(--port-topology=loop)   # as ovs-baseline.sh's scenario C: every port sends, nothing comes back
     elif [ $mode = flowgen ]; then
         ex=(--flowgen-flows=${FLOWGEN_FLOWS:-1} --flowgen-clones=${FLOWGEN_CLONES:-0}
             --eth-peer=0,02:00:00:00:00:11 --eth-peer=1,02:00:00:00:00:10)
+    elif [ $# = 1 ]; then
+        ex=(--port-topology=loop)   # one port (rxonly sink): no pairing
     fi
     # shellcheck disable=SC2086
     bg $LOG/$RUN-gen.out dpdk-testpmd --lcores "0@$GEN_CORE,1@$GEN_CORE" --main-lcore 1 --no-pci \

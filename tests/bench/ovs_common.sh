@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034
 # Private OVS-DPDK for tests/bench/bench.sh scenarios that /work/shared/bench/ovs-baseline.sh does not
-# cover (P, F, U). Sourced after common.sh and bench_init. The start function is the one of
+# cover (P, F, U, and the overlay scenarios of overlay.sh). Sourced after common.sh and bench_init. The start function is the one of
 # ovs-baseline.sh, with its rules: every start is a fresh ovsdb (ovsdb-tool create) with its own
 # run/db/log dirs under $W, unix sockets only, ovs-vswitchd in its own network namespace, DPDK with
 # --no-pci and an own --file-prefix (${TAG}o, so common.sh's stop_all removes its runtime files), all OVS
@@ -76,10 +76,15 @@ ovs_bridge() {
     ofctl del-flows br0
 }
 
-ovs_tx() {          # summed tx packet counters of ofports 1 and 2 of br0 (ovs-ofctl dump-ports)
-    local s=0 p n
-    for p in 1 2; do n=$(ofctl dump-ports br0 $p | sed -n 's/.*tx pkts=\([0-9]*\).*/\1/p'); s=$((s + ${n:-0})); done
+ovs_tx_of() {       # bridge ofport... -> summed tx packet counters (ovs-ofctl dump-ports)
+    local br=$1 s=0 p n; shift
+    for p in "$@"; do n=$(ofctl dump-ports $br $p | sed -n 's/.*tx pkts=\([0-9]*\).*/\1/p'); s=$((s + ${n:-0})); done
     echo $s; }
+ovs_rx_of() {       # bridge ofport... -> summed rx packet counters
+    local br=$1 s=0 p n; shift
+    for p in "$@"; do n=$(ofctl dump-ports $br $p | sed -n 's/.*rx pkts=\([0-9]*\).*/\1/p'); s=$((s + ${n:-0})); done
+    echo $s; }
+ovs_tx() { ovs_tx_of br0 1 2; }   # ofports 1 and 2 of br0
 
 # dpif-netdev/pmd-stats-show of the (single) PMD as "key=value" words: rx hit_emc hit_smc hit_mf miss
 # lost upcall_ok cyc_pkt (processing cycles / packet)
