@@ -329,9 +329,11 @@ std::string format_pmd_stats(const api::PmdStatsReply& r) {
     std::string s;
     for (const auto& p : r.pmds()) {
         std::uint64_t rx = p.rx_packets();
+        // Lookups, not packets received: a decapsulated packet is looked up twice.
+        const std::uint64_t lookups = rx + p.recirculated();
         auto share = [&](std::uint64_t n) {
-            return rx ? strf("%llu (%s)", static_cast<ull>(n), percent(n, rx).c_str())
-                      : std::to_string(n);
+            return lookups ? strf("%llu (%s)", static_cast<ull>(n), percent(n, lookups).c_str())
+                           : std::to_string(n);
         };
         // cycles_per_packet is switchd's; recompute only if an older switchd left it out.
         double cpp = p.cycles_per_packet();
