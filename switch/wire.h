@@ -8,6 +8,8 @@
 
 #include <rte_byteorder.h>
 
+#include "overlay/encap/unaligned.h"
+
 namespace vswitch::wire {
 
 constexpr uint32_t kHdrMax = 128;   // header bytes the parser reads at most
@@ -23,18 +25,11 @@ constexpr uint8_t kProtoUdp = 17;
 constexpr uint8_t kProtoIcmpv6 = 58;
 constexpr uint8_t kProtoSctp = 132;
 
-inline uint16_t rd16(const uint8_t* p) {
-    uint16_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-inline uint32_t rd32(const uint8_t* p) {
-    uint32_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-inline void wr16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, sizeof v); }
-inline void wr32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
+// Unaligned header access (overlay/encap/unaligned.h, the layer below).
+using encap::rd16;
+using encap::rd32;
+using encap::wr16;
+using encap::wr32;
 
 // 802.1Q and 802.1ad tag protocol identifiers (network order).
 inline bool is_vlan_tpid(uint16_t be_type) {

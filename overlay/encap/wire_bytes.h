@@ -8,6 +8,8 @@
 
 #include <rte_byteorder.h>
 
+#include "overlay/encap/unaligned.h"
+
 namespace vswitch::encap::detail {
 
 constexpr uint32_t kEthLen = 14;
@@ -39,20 +41,6 @@ constexpr uint16_t kGreRecurTop = 0x0400;   // bit 5: last of the bits RFC 2784 
                                             // discard on (1..5), beyond K and S
 constexpr uint16_t kGreVersion = 0x0007;
 
-// Unaligned access: headers sit at any offset inside an mbuf; memcpy compiles to a plain
-// load/store and keeps the compiler's aliasing analysis honest.
-inline uint16_t rd16(const uint8_t* p) {
-    uint16_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-inline uint32_t rd32(const uint8_t* p) {
-    uint32_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-inline void wr16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, sizeof v); }
-inline void wr32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
 // Network-order fields read/written as host-order numbers.
 inline uint16_t rd_be16(const uint8_t* p) { return rte_be_to_cpu_16(rd16(p)); }
 inline uint32_t rd_be32(const uint8_t* p) { return rte_be_to_cpu_32(rd32(p)); }
