@@ -116,41 +116,8 @@ bool DpAction::operator==(const DpAction& o) const {
 }
 
 bool DpActionList::operator==(const DpActionList& o) const {
-    if (size() != o.size() || tunnels.size() != o.tunnels.size()) return false;
-    for (size_t i = 0; i < size(); i++)
-        if (!((*this)[i] == o[i])) return false;
-    for (size_t i = 0; i < tunnels.size(); i++)
-        if (tunnels[i].len != o.tunnels[i].len || tunnels[i].mtu != o.tunnels[i].mtu ||
-            std::memcmp(tunnels[i].bytes, o.tunnels[i].bytes, tunnels[i].len) != 0)
-            return false;
-    return true;
+    return static_cast<const std::vector<DpAction>&>(*this) == o && tunnels == o.tunnels;
 }
-
-namespace {
-
-// "tunnel_push(vxlan,vni=5001,src=192.0.2.1,dst=192.0.2.2,dst_mac=..,mtu=1500)": the
-// template decoded, so dump-dpflows shows where a flow encapsulates to.
-std::string tunnel_to_string(const encap::TunnelHeader& h) {
-    const uint8_t* b = h.bytes;
-    uint32_t src, dst;
-    std::memcpy(&src, b + 14 + 12, 4);
-    std::memcpy(&dst, b + 14 + 16, 4);
-    uint32_t vni;
-    std::string kind;
-    if (h.type == encap::TunnelType::Vxlan) {
-        kind = "vxlan";
-        vni = uint32_t(b[42 + 4]) << 16 | uint32_t(b[42 + 5]) << 8 | b[42 + 6];
-        kind += ",dst_port=" + std::to_string(unsigned(b[36]) << 8 | b[37]);
-    } else {
-        kind = "gre";
-        vni = uint32_t(b[38]) << 24 | uint32_t(b[39]) << 16 | uint32_t(b[40]) << 8 | b[41];
-    }
-    return "tunnel_push(" + kind + ",key=" + std::to_string(vni) + ",src=" + ipv4_str(src) +
-           ",dst=" + ipv4_str(dst) + ",eth_dst=" + mac_str(b) + ",mtu=" + std::to_string(h.mtu) +
-           ")";
-}
-
-}  // namespace
 
 std::string dp_actions_to_string(const DpActionList& acts,
                                  const std::function<std::string(uint32_t)>& port_name) {
@@ -159,7 +126,7 @@ std::string dp_actions_to_string(const DpActionList& acts,
     for (const DpAction& a : acts) {
         if (!out.empty()) out += ',';
         if (a.type == DpActionType::TunnelPush && a.port < acts.tunnels.size())
-            out += tunnel_to_string(acts.tunnel(a));
+            out += "tunnel_push(" + encap::describe(acts.tunnel(a)) + ")";
         else
             out += one_to_string(a, port_name);
     }

@@ -127,4 +127,20 @@ bool TunnelHeader::operator==(const TunnelHeader& o) const {
 
 uint16_t entropy_port(uint32_t inner_hash) { return entropy(inner_hash); }
 
+std::string describe(const TunnelHeader& h) {
+    const uint8_t* b = h.bytes;
+    std::string s;
+    uint32_t key;
+    if (h.type == TunnelType::Vxlan) {
+        s = "vxlan,dst_port=" + std::to_string(rd_be16(b + kL4Off + 2));
+        key = rd_be32(b + kL4Off + kUdpLen + 4) >> 8;   // VNI: the word's top 24 bits
+    } else {
+        s = "gre";
+        key = rd_be32(b + kL4Off + kGreBaseLen);
+    }
+    return s + ",key=" + std::to_string(key) + ",src=" + ip_text(rd32(b + kIpOff + 12)) +
+           ",dst=" + ip_text(rd32(b + kIpOff + 16)) + ",eth_dst=" + mac_text(b) +
+           ",mtu=" + std::to_string(h.mtu);
+}
+
 }  // namespace vswitch::encap

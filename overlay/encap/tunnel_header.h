@@ -80,6 +80,10 @@ struct TunnelHeader {
 // df=true and set mtu instead.
 bool build_header(const TunnelSpec& spec, TunnelHeader& out, std::string& err);
 
+// The template decoded for people (dump-dpflows, trace): "vxlan,dst_port=4789,key=5001,
+// src=192.0.2.1,dst=192.0.2.2,eth_dst=02:00:00:00:02:01,mtu=1500" (GRE: no dst_port).
+std::string describe(const TunnelHeader& h);
+
 // The VXLAN outer UDP source port for an inner flow hash: within 49152..65535 (RFC 7348
 // recommends the dynamic range), the same hash always giving the same port.
 uint16_t entropy_port(uint32_t inner_hash);
