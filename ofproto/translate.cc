@@ -5,6 +5,7 @@
 #include "ofproto/field_syntax.h"
 #include "ofproto/normal.h"
 #include "ofproto/table_index.h"
+#include "ofproto/value_syntax.h"
 
 namespace vswitch::ofp {
 namespace {
@@ -353,11 +354,7 @@ private:
             " via port " + std::to_string(u.port));
     }
 
-    static std::string ipv4_text(uint32_t be) {
-        char b[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &be, b, sizeof b);
-        return b;
-    }
+    static std::string ipv4_text(uint32_t be) { return format_ipv4(ntohl(be)); }
 
     // The VTEP's own traffic on the underlay port; true = handled (no table lookup).
     bool underlay_input() {

@@ -18,18 +18,16 @@ namespace vswitch {
 
 namespace {
 
+// The flow syntax's dotted-quad parser and formatter (value_syntax.h, host order),
+// for the network-order addresses the overlay keeps.
 bool parse_ipv4(const std::string& s, uint32_t& out) {
-    in_addr a{};
-    if (inet_pton(AF_INET, s.c_str(), &a) != 1) return false;
-    out = a.s_addr;
+    uint32_t host = 0;
+    if (!ofp::parse_ipv4(s, host).empty()) return false;
+    out = htonl(host);
     return true;
 }
 
-std::string ipv4_str(uint32_t be) {
-    char b[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &be, b, sizeof b);
-    return b;
-}
+std::string ipv4_str(uint32_t be) { return ofp::format_ipv4(ntohl(be)); }
 
 void fail(api::Response& resp, const std::string& field, const std::string& msg) {
     resp.mutable_error()->set_field(field);
