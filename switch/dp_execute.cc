@@ -374,13 +374,13 @@ DropReason encap_one(rte_mbuf* m, const PktInfo& pi, const encap::TunnelHeader& 
 }
 
 // TunnelPush in place, on a prepared batch (the push + its Output are the list's last
-// consumer).
-void tunnel_push(Batch& b, const encap::TunnelHeader& h, DpExecSink& sink) {
+// consumer). parsed: the batch's header offsets are current (an earlier action parsed).
+void tunnel_push(Batch& b, const encap::TunnelHeader& h, bool parsed, DpExecSink& sink) {
     uint32_t hashes[kExecBatchMax];
     rte_mbuf* icmp[kExecBatchMax];
     uint16_t n_hashes = 0, n_icmp = 0;
     for (uint16_t i = 0; i < b.size(); i++) {
-        parse(b.pkt(i), b.info(i));
+        if (!parsed) parse(b.pkt(i), b.info(i));
         rte_mbuf* reply = nullptr;
         uint32_t hash;
         const DropReason r = encap_one(b.pkt(i), b.info(i), h, hash, &reply);
@@ -554,7 +554,7 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
             parsed = false;
             break;
         case DpActionType::TunnelPush:
-            tunnel_push(b, acts.tunnel(a), sink);
+            tunnel_push(b, acts.tunnel(a), parsed, sink);
             parsed = false;   // the offsets now point into the outer header
             break;
         default: {
