@@ -255,7 +255,8 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
     flow_key_apply_mask(f->key, key, mask);
     f->mask = mask;
     f->first_key = key;
-    f->actions.store(new DpActionList(t.actions), std::memory_order_relaxed);
+    f->initial_actions = t.actions;
+    f->actions.store(&f->initial_actions, std::memory_order_relaxed);
     f->rules = t.rules;
     f->pmd_id = pmd_id;
     f->created_tsc = rte_rdtsc();
@@ -353,7 +354,9 @@ void Classifier::replace_actions(Megaflow* f, DpActionList&& acts) {
     auto* fresh = new DpActionList(std::move(acts));
     rte_spinlock_lock(&lock_);
     const DpActionList* old = f->actions.exchange(fresh, std::memory_order_acq_rel);
-    if (old != nullptr) defer({const_cast<DpActionList*>(old), kActions, -1});
+    // The initial list is part of the megaflow and goes with it.
+    if (old != nullptr && old != &f->initial_actions)
+        defer({const_cast<DpActionList*>(old), kActions, -1});
     rte_spinlock_unlock(&lock_);
 }
 

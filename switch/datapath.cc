@@ -322,8 +322,8 @@ size_t Datapath::revalidate(bool force_retranslate) {
     // Phase 1.
     for (size_t i = 0; i < flows.size(); i++) {
         Megaflow* f = flows[i];
-        uint64_t pk = f->packets.load(std::memory_order_relaxed);
-        uint64_t by = f->bytes.load(std::memory_order_relaxed);
+        uint64_t pk = f->n_packets();
+        uint64_t by = f->n_bytes();
         uint64_t used = f->used_tsc.load(std::memory_order_relaxed);
         if (pk != f->pushed_packets) {
             for (auto& r : f->rules) r->credit(pk - f->pushed_packets, by - f->pushed_bytes, used);

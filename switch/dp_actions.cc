@@ -116,7 +116,7 @@ bool DpAction::operator==(const DpAction& o) const {
 }
 
 bool DpActionList::operator==(const DpActionList& o) const {
-    return static_cast<const std::vector<DpAction>&>(*this) == o && tunnels == o.tunnels;
+    return static_cast<const Base&>(*this) == static_cast<const Base&>(o) && tunnels == o.tunnels;
 }
 
 std::string dp_actions_to_string(const DpActionList& acts,

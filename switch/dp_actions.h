@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "overlay/encap/tunnel_header.h"
 
 namespace vswitch {
@@ -127,8 +129,15 @@ private:
 // The actions plus the out-of-line data some of them need: TunnelPush's outer header
 // template (64 bytes, too big for a DpAction) lives in `tunnels`, so the template is
 // immutable and freed together with the list (one RCU lifetime, no shared table).
-struct DpActionList : std::vector<DpAction> {
-    using std::vector<DpAction>::vector;
+//
+// Up to kInline actions are stored in the object itself (small_vector): a megaflow holds
+// its list inline (megaflow.h), so executing it touches no other allocation.
+struct DpActionList : boost::container::small_vector<DpAction, 4> {
+    static constexpr size_t kInline = 4;
+    using Base = boost::container::small_vector<DpAction, kInline>;
+    using Base::Base;
+    DpActionList() = default;
+    DpActionList(std::initializer_list<DpAction> il) : Base(il) {}
     std::vector<encap::TunnelHeader> tunnels;
 
     // Appends TunnelPush for h (its template stored in `tunnels`).
@@ -141,7 +150,7 @@ struct DpActionList : std::vector<DpAction> {
     }
     const encap::TunnelHeader& tunnel(const DpAction& push) const { return tunnels[push.port]; }
     void clear() {
-        std::vector<DpAction>::clear();
+        Base::clear();
         tunnels.clear();
     }
     bool operator==(const DpActionList& o) const;

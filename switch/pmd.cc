@@ -212,10 +212,7 @@ uint64_t Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const ui
     for (uint16_t b = 0; b < nb; b++) {
         Batch& bt = batches[b];
         Megaflow* f = bt.flow;
-        // Shared counters: one relaxed RMW per batch, not per packet.
-        f->packets.fetch_add(bt.n, std::memory_order_relaxed);
-        f->bytes.fetch_add(bt.bytes, std::memory_order_relaxed);
-        f->used_tsc.store(now_, std::memory_order_relaxed);
+        f->credit(id_, bt.n, bt.bytes, now_);   // once per batch, not per packet
         execute(*f->actions.load(std::memory_order_acquire), bt.pkts, bt.n, pe);
     }
     return bytes;
@@ -239,7 +236,9 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
     if (emc_on_) {
         for (uint16_t i = 0; i < n; i++) {
             flows[i] = emc_.lookup(keys[i], hashes[i]);
-            if (!flows[i]) {
+            if (flows[i]) {
+                megaflow_prefetch(flows[i]);
+            } else {
                 miss_keys[nm] = &keys[i];
                 miss_idx[nm++] = i;
             }
@@ -258,6 +257,8 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
     Classifier& cls = dp_.classifier();
     unsigned hits = cls.lookup_batch(miss_keys, found, nm);
     counter_add(ctr_.megaflow_hits, hits);
+    for (uint16_t j = 0; j < nm; j++)
+        if (found[j]) megaflow_prefetch(found[j]);
     for (uint16_t j = 0; j < nm; j++) {
         uint16_t i = miss_idx[j];
         Megaflow* f = found[j];

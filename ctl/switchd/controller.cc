@@ -481,8 +481,8 @@ void Controller::dump_dpflows(api::Response& resp) {
         f->set_id(m.id);
         f->set_match(format_masked_key(m.key, m.mask, name));
         f->set_actions(dp_actions_to_string(*m.actions.load(), name));
-        f->set_packets(m.packets.load(std::memory_order_relaxed));
-        f->set_bytes(m.bytes.load(std::memory_order_relaxed));
+        f->set_packets(m.n_packets());
+        f->set_bytes(m.n_bytes());
         uint64_t used = m.used_tsc.load(std::memory_order_relaxed);
         f->set_used_s(used == 0 ? -1.0 : (now > used ? (now - used) / hz : 0.0));
         f->set_pmd(m.pmd_id);

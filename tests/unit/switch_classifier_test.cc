@@ -140,7 +140,18 @@ TEST_CASE("classifier: several masks, lookup picks the right megaflow", "[switch
     CHECK(f1->rules[0] == t1.rules[0]);
     CHECK(f1->actions.load() != nullptr);
     CHECK(*f1->actions.load() == t1.actions);
-    CHECK(f1->actions.load() != &t1.actions);   // a heap copy
+    CHECK(f1->actions.load() == &f1->initial_actions);   // a copy inside the megaflow
+    // The PMD prefetches kHotBytes from the megaflow: the pointer, the owner's counters,
+    // the initial list's header and its inline actions must all lie within them.
+    const auto* base = reinterpret_cast<const char*>(f1);
+    const auto off = [&](const void* p) { return reinterpret_cast<const char*>(p) - base; };
+    CHECK(reinterpret_cast<uintptr_t>(f1) % 64 == 0);
+    CHECK(off(&f1->dead) < 64);
+    CHECK(off(&f1->used_tsc) < 64);
+    CHECK(off(&f1->initial_actions) < 64);
+    CHECK(off(f1->initial_actions.data()) >= 0);
+    CHECK(off(f1->initial_actions.data() + DpActionList::kInline) <=
+          static_cast<ptrdiff_t>(Megaflow::kHotBytes));
     std::set<uint64_t> ids{f1->id, f2->id, f3->id, f4->id};
     CHECK(ids.size() == 4);
     CHECK(ids.count(0) == 0);
@@ -349,7 +360,12 @@ TEST_CASE("classifier: a removed megaflow outlives two grace periods", "[switch]
         CHECK(out_port(g) == 7);
         CHECK(g->actions.load()->size() == 2);
         c.reclaim();
-        CHECK(c.pending_frees() == 1);
+        CHECK(c.pending_frees() == 0);   // the initial list is part of the megaflow
+        c.replace_actions(g, DpActionList{DpAction::output(9)});
+        CHECK(out_port(g) == 9);
+        CHECK(g->initial_actions.size() == 1);   // untouched: a PMD may still read it
+        c.reclaim();
+        CHECK(c.pending_frees() == 1);   // the first replacement waits a grace period
         rte_rcu_qsbr_quiescent(rcu.v, 0);
         c.reclaim();
         CHECK(c.pending_frees() == 0);

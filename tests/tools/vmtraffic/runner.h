@@ -101,6 +101,7 @@ class Runner {
 
  private:
   uint16_t rx_queue(VmState& vm, uint16_t q, uint64_t now);  // returns frames received
+  size_t rx_bursts_per_loop_ = 1;  // per rx queue and loop: one per sender (run())
   uint16_t send(SenderState& s, uint64_t now);                // returns frames sent
   uint16_t tx_retry(VmState& vm, uint16_t q, rte_mbuf** pkts, uint16_t n);
   void print_stats(double t);
