@@ -174,7 +174,12 @@ uint64_t Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const ui
     // Hashing in its own pass: the parser writes keys byte- and halfword-wise, and reading
     // them back as 64-bit words right away stalls on store forwarding; one packet later
     // the stores have retired. (Measured: flow_key_hash went from 7.5% of PMD time.)
-    for (uint16_t i = 0; i < k; i++) hashes[i] = flow_key_hash(keys[i], 0);
+    emc_burst_ = emc_probe_burst();
+    if (!emc_burst_) counter_add(ctr_.emc_bypassed, k);
+    for (uint16_t i = 0; i < k; i++) {
+        hashes[i] = flow_key_hash(keys[i], 0);
+        if (emc_burst_) emc_.prefetch(hashes[i]);   // the EMC (1 MiB) does not stay in L2
+    }
 
     // Stage 2: find each packet's megaflow (EMC, classifier, upcall).
     Megaflow* flows[kBurst];
@@ -228,12 +233,33 @@ bool Pmd::emc_should_insert() {
     return rng_ <= emc_threshold_;
 }
 
+// The EMC pays only while it hits: probing it costs a miss on its set once flows
+// outnumber what stays in cache, and a miss costs the megaflow lookup anyway. At 1M
+// flows (1% hits) probing and inserting cost ~50 cycles per packet for nothing. So each
+// window of kEmcWindow probed packets measures the hit share; below 1/kEmcMinHitShare
+// the PMD stops probing, except one burst in kEmcSampleEvery, which keeps measuring and
+// inserting so the EMC comes back when traffic narrows again.
+bool Pmd::emc_probe_burst() {
+    if (!emc_on_) return false;
+    return !emc_bypass_ || (++emc_burst_ctr_ & (kEmcSampleEvery - 1)) == 0;
+}
+
+void Pmd::emc_account(uint32_t probed, uint32_t hits) {
+    emc_win_probed_ += probed;
+    emc_win_hits_ += hits;
+    // While bypassed only one burst in kEmcSampleEvery is probed: a window as short in
+    // time keeps the way back as quick as the way out.
+    if (emc_win_probed_ < (emc_bypass_ ? kEmcWindow / kEmcSampleEvery : kEmcWindow)) return;
+    emc_bypass_ = uint64_t(emc_win_hits_) * kEmcMinHitShare < emc_win_probed_;
+    emc_win_probed_ = emc_win_hits_ = 0;
+}
+
 void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflow** flows,
                  uint16_t n) {
     const FlowKey* miss_keys[kBurst];
     uint16_t miss_idx[kBurst];
     uint16_t nm = 0;
-    if (emc_on_) {
+    if (emc_burst_) {
         for (uint16_t i = 0; i < n; i++) {
             flows[i] = emc_.lookup(keys[i], hashes[i]);
             if (flows[i]) {
@@ -244,6 +270,7 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
             }
         }
         counter_add(ctr_.emc_hits, n - nm);
+        emc_account(n, n - nm);
     } else {
         for (uint16_t i = 0; i < n; i++) {
             flows[i] = nullptr;
@@ -264,7 +291,7 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
         Megaflow* f = found[j];
         if (!f) {
             // An earlier upcall in this burst may have installed what this packet needs.
-            f = emc_on_ ? emc_.lookup(keys[i], hashes[i]) : nullptr;
+            f = emc_burst_ ? emc_.lookup(keys[i], hashes[i]) : nullptr;
             if (!f) f = cls.lookup(keys[i]);
             if (!f) {
                 f = upcall(keys[i], pkts[i], *current_pe_);
@@ -273,7 +300,7 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
                 if (!f || (f >= scratch_.get() && f < scratch_.get() + kBurst)) continue;
             }
         }
-        if (emc_on_ && emc_should_insert()) emc_.insert(keys[i], hashes[i], f);
+        if (emc_burst_ && emc_should_insert()) emc_.insert(keys[i], hashes[i], f);
         flows[i] = f;
     }
 }

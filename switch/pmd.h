@@ -53,6 +53,8 @@ struct alignas(64) PmdCounters {
     std::atomic<uint64_t> rx_packets{0};
     std::atomic<uint64_t> tx_packets{0};
     std::atomic<uint64_t> emc_hits{0};
+    std::atomic<uint64_t> emc_bypassed{0};     // packets not looked up in the EMC: its
+                                               // hit share was too low (Pmd::emc_probe_burst)
     std::atomic<uint64_t> megaflow_hits{0};
     std::atomic<uint64_t> upcalls{0};
     std::atomic<uint64_t> megaflows_installed{0};
@@ -122,6 +124,8 @@ private:
     void after_quiescent();
     bool upcall_allowed(uint32_t port_no);
     bool emc_should_insert();
+    bool emc_probe_burst();
+    void emc_account(uint32_t probed, uint32_t hits);
     // DpExecSink (general action lists).
     void dp_output(uint32_t port_no, rte_mbuf* const* pkts, uint16_t n) override;
     void dp_drop(DropReason r, rte_mbuf** pkts, uint16_t n) override;
@@ -140,6 +144,15 @@ private:
     Emc emc_;
     bool emc_on_ = true;
     uint32_t emc_threshold_ = UINT32_MAX;   // insert when rng_ <= this (UINT32_MAX: always)
+    // EMC bypass (emc_probe_burst): decided per window of probed packets.
+    static constexpr uint32_t kEmcWindow = 8192;
+    static constexpr uint32_t kEmcMinHitShare = 10;   // probe while hits >= 1/10
+    static constexpr uint32_t kEmcSampleEvery = 16;   // bursts; power of two
+    bool emc_burst_ = false;    // this burst probes the EMC
+    bool emc_bypass_ = false;
+    uint32_t emc_burst_ctr_ = 0;
+    uint32_t emc_win_probed_ = 0;
+    uint32_t emc_win_hits_ = 0;
     uint32_t rng_ = 1;
     uint64_t seen_removal_gen_ = 0;
     Translation xlate_;   // reused by upcalls: no allocation once warmed up

@@ -343,6 +343,8 @@ std::string format_pmd_stats(const api::PmdStatsReply& r) {
         s += strf("  packets received: %llu\n", static_cast<ull>(rx));
         s += strf("  packets sent: %llu\n", static_cast<ull>(p.tx_packets()));
         s += "  emc hits: " + share(p.emc_hits()) + "\n";
+        if (p.emc_bypassed())
+            s += "  emc bypassed: " + share(p.emc_bypassed()) + " (hit share below 1/10)\n";
         s += "  megaflow hits: " + share(p.megaflow_hits()) + "\n";
         s += "  upcalls: " + share(p.upcalls()) + "\n";
         s += strf("  megaflows installed: %llu\n", static_cast<ull>(p.megaflows_installed()));

@@ -103,6 +103,7 @@ api::PmdStats read_pmd(const Pmd& pmd, uint64_t hz) {
     s.set_rx_packets(ld(c.rx_packets));
     s.set_tx_packets(ld(c.tx_packets));
     s.set_emc_hits(ld(c.emc_hits));
+    s.set_emc_bypassed(ld(c.emc_bypassed));
     s.set_megaflow_hits(ld(c.megaflow_hits));
     s.set_upcalls(ld(c.upcalls));
     s.set_megaflows_installed(ld(c.megaflows_installed));
@@ -126,6 +127,7 @@ void subtract(api::PmdStats& a, const api::PmdStats& b) {
     a.set_rx_packets(a.rx_packets() - b.rx_packets());
     a.set_tx_packets(a.tx_packets() - b.tx_packets());
     a.set_emc_hits(a.emc_hits() - b.emc_hits());
+    a.set_emc_bypassed(a.emc_bypassed() - b.emc_bypassed());
     a.set_megaflow_hits(a.megaflow_hits() - b.megaflow_hits());
     a.set_upcalls(a.upcalls() - b.upcalls());
     a.set_megaflows_installed(a.megaflows_installed() - b.megaflows_installed());

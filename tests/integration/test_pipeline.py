@@ -212,6 +212,34 @@ class Pipeline(SwitchTestCase):
         t.stop()
         self.assertAlive()
 
+    def test_emc_bypassed_while_flows_outnumber_it(self):
+        # The moves read nw_src and tp_src, so every 5-tuple is a megaflow of its own.
+        self.sw.ctl("add-flow", "priority=100,udp,in_port=vm1,actions=move:NXM_OF_IP_SRC[]->NXM_NX_REG0[],"
+                    "move:NXM_OF_UDP_SRC[]->NXM_NX_REG2[0..15],output:vm2")
+        pmd = lambda: self.sw.json("pmd-stats")["pmds"][0]
+        # 30000 flows in turn: far more than the EMC's 8192 entries, so it stops being
+        # probed (pmd-stats counts the packets that skipped it) and forwarding goes on.
+        t = self.run_traffic(self.vms(), ["--send", "vm1:dst=%s,sport=0,flows=30000,rate=100000" % MAC2,
+                                          "--recv", "vm2"], duration=3).start()
+        t.wait()
+        p = pmd()
+        rx, bypassed, hits = int(p["rx_packets"]), int(p.get("emc_bypassed", 0)), int(p.get("emc_hits", 0))
+        self.assertGreater(rx, 150000)
+        self.assertGreater(bypassed, rx // 2, "EMC not bypassed with 30000 flows: %s" % p)
+        self.assertLess(hits, rx // 10)
+        self.assertGreaterEqual(self.tx("vm2"), rx - 64)
+        # One flow again: the sampled bursts see the EMC hit, and probing resumes.
+        self.sw.ctl("pmd-stats", "--clear")
+        t = self.run_traffic(self.vms(), ["--send", "vm1:dst=%s,rate=100000" % MAC2, "--recv", "vm2"],
+                             duration=3).start()
+        t.wait()
+        p = pmd()
+        rx, bypassed, hits = int(p["rx_packets"]), int(p.get("emc_bypassed", 0)), int(p.get("emc_hits", 0))
+        self.assertGreater(rx, 150000)
+        self.assertLess(bypassed, rx // 10, "EMC still bypassed with one flow: %s" % p)
+        self.assertGreater(hits, rx * 8 // 10)
+        self.assertAlive()
+
     def test_trace_names_the_rules_hit(self):
         self.add_flows(ISSUE_PIPELINE)
         out = self.sw.ctl("trace", "in_port=vm1,dl_src=%s,tcp,nw_src=10.0.0.1,nw_dst=10.9.0.2,tp_dst=22" % MAC1)

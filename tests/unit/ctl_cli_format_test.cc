@@ -153,6 +153,20 @@ TEST_CASE("port-stats: queues and only non-zero drop reasons", "[ctl][format]") 
           "    tx pkts=0, bytes=0, drop=0\n");
 }
 
+TEST_CASE("pmd-stats: EMC bypass shown only when it happened", "[ctl][format]") {
+    api::PmdStatsReply r;
+    auto* p = r.add_pmds();
+    p->set_rx_packets(1000);
+    p->set_emc_hits(10);
+    p->set_emc_bypassed(930);
+    p->set_megaflow_hits(990);
+    const std::string out = cli::format_pmd_stats(r);
+    CHECK(out.find("  emc hits: 10 (1.0%)\n  emc bypassed: 930 (93.0%) (hit share below 1/10)\n"
+                   "  megaflow hits: 990 (99.0%)\n") != std::string::npos);
+    p->set_emc_bypassed(0);
+    CHECK(cli::format_pmd_stats(r).find("bypassed") == std::string::npos);
+}
+
 TEST_CASE("pmd-stats", "[ctl][format]") {
     api::PmdStatsReply r;
     auto* p = r.add_pmds();
