@@ -78,6 +78,10 @@ public:
     // walk, never during the callback (which must not call insert/remove: collect and act
     // afterwards). Megaflows inserted meanwhile may or may not be visited.
     void for_each(const std::function<void(Megaflow&)>& fn) const;
+    // Control thread: out = every live megaflow, each once (the walk for_each does,
+    // without a callback). out's capacity is kept, so a caller that reuses it does not
+    // fault in fresh pages on every revalidation pass.
+    void collect(std::vector<Megaflow*>& out) const;
 
     uint64_t removal_generation() const { return removal_gen_.load(std::memory_order_acquire); }
     uint32_t size() const { return n_flows_.load(std::memory_order_relaxed); }
@@ -108,6 +112,7 @@ private:
     std::atomic<uint64_t> removal_gen_{0};
     std::atomic<uint32_t> n_flows_{0};
     uint64_t next_id_ = 1;
+    uint64_t n_inserts_ = 0;   // under lock_: a walk without inserts sees no entry twice
 
     // What waits for a grace period. A removed megaflow keeps its hash key position
     // (pos) until it is freed, see classifier.cc.

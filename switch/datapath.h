@@ -169,6 +169,8 @@ private:
     uint64_t tsc_hz_ = 0;
     uint64_t revalidations_ = 0;
     RevalidatorStats reval_stats_;
+    std::vector<Megaflow*> reval_flows_;   // revalidate()'s work arrays, kept between passes
+    std::vector<uint8_t> reval_verdict_;
     std::unique_ptr<Meters> meters_;
     std::atomic<uint64_t> upcall_limit_{0};
     bool started_ = false;
