@@ -192,6 +192,7 @@ uint64_t Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const ui
         uint16_t n;
         uint32_t bytes;
         rte_mbuf* pkts[kBurst];
+        const FlowKey* keys[kBurst];
     };
     Batch batches[kBurst];
     uint16_t nb = 0;
@@ -211,6 +212,7 @@ uint64_t Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const ui
             }
         }
         Batch& bt = batches[b];
+        bt.keys[bt.n] = &keys[i];
         bt.pkts[bt.n++] = pkts[i];
         bt.bytes += pkts[i]->pkt_len;
     }
@@ -218,7 +220,7 @@ uint64_t Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const ui
         Batch& bt = batches[b];
         Megaflow* f = bt.flow;
         f->credit(id_, bt.n, bt.bytes, now_);   // once per batch, not per packet
-        execute(*f->actions.load(std::memory_order_acquire), bt.pkts, bt.n, pe);
+        execute(*f->actions.load(std::memory_order_acquire), bt.pkts, bt.keys, bt.n, pe);
     }
     return bytes;
 }
@@ -342,11 +344,16 @@ Megaflow* Pmd::upcall(const FlowKey& key, rte_mbuf* pkt, const PollEntry& pe) {
     return &s;
 }
 
-void Pmd::execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const PollEntry& pe) {
+void Pmd::execute(const DpActionList& acts, rte_mbuf** pkts, const FlowKey* const* keys, uint16_t n,
+                  const PollEntry& pe) {
     if (acts.empty()) {
         drop(DropReason::FlowDrop, pe.port, pkts, n);
         return;
     }
+    if (acts.size() == 2 && acts[0].type == DpActionType::TunnelPush &&
+        acts[1].type == DpActionType::Output && acts[0].port < acts.tunnels.size() &&
+        encap_output(acts.tunnels[acts[0].port], acts[1].port, acts, pkts, keys, n))
+        return;
     size_t n_out = 0;
     for (const DpAction& a : acts) n_out += a.type == DpActionType::Output;
     if (n_out != acts.size()) {
@@ -365,6 +372,41 @@ void Pmd::execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const P
             enqueue_output(a.port, pkts[i]);
         }
     }
+}
+
+// The VPC encap path, [TunnelPush, Output]: the flow keys the PMD already extracted give
+// the entropy hash, so the packets are not parsed again as the general executor must
+// (dp_execute sees only mbufs). The hash is the one the decapsulating side computes
+// from its keys (Pmd::process), so flow affinity agrees. Returns false, having done
+// nothing, when a packet is shared or indirect (the general path copies those).
+bool Pmd::encap_output(const encap::TunnelHeader& h, uint32_t port_no, const DpActionList& acts,
+                       rte_mbuf** pkts, const FlowKey* const* keys, uint16_t n) {
+    for (uint16_t i = 0; i < n; i++)
+        if (!RTE_MBUF_DIRECT(pkts[i]) || rte_mbuf_refcnt_read(pkts[i]) != 1) return false;
+    uint32_t hashes[kBurst];
+    uint16_t n_ok = 0;
+    for (uint16_t i = 0; i < n; i++) {
+        const FlowKey& k = *keys[i];
+        uint32_t hash;
+        if (k.dl_type == RTE_BE16(0x0800)) {
+            // Ports as the executor's parser has them: TCP/UDP, not a later fragment.
+            const bool ports = (k.nw_proto == 6 || k.nw_proto == 17) && !(k.nw_frag & kFragLater);
+            hash = sym_flow_hash_ipv4(k.nw_src, k.nw_dst, k.nw_proto, ports ? k.tp_src : 0,
+                                      ports ? k.tp_dst : 0);
+        } else {
+            hash = sym_flow_hash_l2(k.dl_src, k.dl_dst);
+        }
+        if (encap::push(pkts[i], h, hash) == encap::PushResult::Ok) {
+            hashes[n_ok++] = hash;
+            enqueue_output(port_no, pkts[i]);
+        } else {
+            // Too big or no headroom: push left it unchanged, and the general path drops
+            // it under its reason (with the ICMP "fragmentation needed" when due).
+            dp_execute(acts, &pkts[i], 1, DpExecEnv{dp_.meters().table(), now_}, *this);
+        }
+    }
+    if (n_ok) dp_encapped(hashes, n_ok);
+    return true;
 }
 
 void Pmd::dp_output(uint32_t port_no, rte_mbuf* const* pkts, uint16_t n) {

@@ -115,7 +115,11 @@ private:
     void lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflow** flows,
                 uint16_t n);
     Megaflow* upcall(const FlowKey& key, rte_mbuf* pkt, const PollEntry& pe);
-    void execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const PollEntry& pe);
+    // keys[i]: packet i's flow key (as extracted for the lookup).
+    void execute(const DpActionList& acts, rte_mbuf** pkts, const FlowKey* const* keys, uint16_t n,
+                 const PollEntry& pe);
+    bool encap_output(const encap::TunnelHeader& h, uint32_t port_no, const DpActionList& acts,
+                      rte_mbuf** pkts, const FlowKey* const* keys, uint16_t n);
     void enqueue_output(uint32_t port_no, rte_mbuf* m);
     void flush(const PollEntry& pe);
     void send(Port* port, uint16_t txq, TxMode mode, rte_mbuf** pkts, uint16_t n);
