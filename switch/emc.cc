@@ -19,16 +19,8 @@ namespace vswitch {
 
 namespace {
 
-constexpr uint32_t kWays = 2;
-constexpr uint32_t kSets = Emc::kEntries / kWays;
-static_assert((kSets & (kSets - 1)) == 0, "set count must be a power of two");
-
-inline bool keys_equal(const FlowKey& a, const FlowKey& b) {
-    // Branch-free word compare: the common case is a hit, where every word is checked.
-    uint64_t diff = 0;
-    for (size_t i = 0; i < FlowKey::kWords; i++) diff |= a.word(i) ^ b.word(i);
-    return diff == 0;
-}
+constexpr uint32_t kWays = Emc::kWays;
+constexpr uint32_t kSets = Emc::kSets;
 
 }  // namespace
 
@@ -42,24 +34,12 @@ Emc::Emc() {
 
 Emc::~Emc() { ::operator delete(entries_, std::align_val_t{64}); }
 
-Megaflow* Emc::lookup(const FlowKey& key, uint32_t hash) const {
-    const Entry* set = &entries_[(hash & (kSets - 1)) * kWays];
-    for (uint32_t w = 0; w < kWays; w++) {
-        const Entry& e = set[w];
-        if (e.hash == hash && e.flow != nullptr && keys_equal(e.key, key)) {
-            Megaflow* f = e.flow;
-            return f->dead.load(std::memory_order_relaxed) ? nullptr : f;
-        }
-    }
-    return nullptr;
-}
-
 void Emc::insert(const FlowKey& key, uint32_t hash, Megaflow* f) {
     Entry* set = &entries_[(hash & (kSets - 1)) * kWays];
     Entry* victim = nullptr;
     for (uint32_t w = 0; w < kWays; w++) {
         Entry& e = set[w];
-        if (e.flow != nullptr && e.hash == hash && keys_equal(e.key, key)) {
+        if (e.flow != nullptr && e.hash == hash && Emc::keys_equal(e.key, key)) {
             e.flow = f;   // refresh: the key is already there
             return;
         }
@@ -92,10 +72,5 @@ uint32_t Emc::occupancy() const {
     return n;
 }
 
-void Emc::prefetch(uint32_t hash) const {
-    const char* set = reinterpret_cast<const char*>(&entries_[(hash & (kSets - 1)) * kWays]);
-    for (size_t off = 0; off < sizeof(Entry) * kWays; off += RTE_CACHE_LINE_SIZE)
-        rte_prefetch0(set + off);
-}
 
 }  // namespace vswitch

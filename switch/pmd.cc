@@ -178,7 +178,9 @@ uint64_t Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const ui
     if (!emc_burst_) counter_add(ctr_.emc_bypassed, k);
     for (uint16_t i = 0; i < k; i++) {
         hashes[i] = flow_key_hash(keys[i], 0);
-        if (emc_burst_) emc_.prefetch(hashes[i]);   // the EMC (1 MiB) does not stay in L2
+        // The EMC (1 MiB) stays in cache only for a few flows; then prefetching its sets
+        // is 4 wasted instructions per packet (measured ~8 cycles in the decap path).
+        if (emc_prefetch_) emc_.prefetch(hashes[i]);
     }
 
     // Stage 2: find each packet's megaflow (EMC, classifier, upcall).
@@ -253,6 +255,7 @@ void Pmd::emc_account(uint32_t probed, uint32_t hits) {
     // time keeps the way back as quick as the way out.
     if (emc_win_probed_ < (emc_bypass_ ? kEmcWindow / kEmcSampleEvery : kEmcWindow)) return;
     emc_bypass_ = uint64_t(emc_win_hits_) * kEmcMinHitShare < emc_win_probed_;
+    emc_prefetch_ = !emc_bypass_ && uint64_t(emc_win_hits_) * 100 < uint64_t(emc_win_probed_) * 99;
     emc_win_probed_ = emc_win_hits_ = 0;
 }
 

@@ -154,6 +154,7 @@ private:
     static constexpr uint32_t kEmcSampleEvery = 16;   // bursts; power of two
     bool emc_burst_ = false;    // this burst probes the EMC
     bool emc_bypass_ = false;
+    bool emc_prefetch_ = false;   // hit share below 99%: its sets are not all in cache
     uint32_t emc_burst_ctr_ = 0;
     uint32_t emc_win_probed_ = 0;
     uint32_t emc_win_hits_ = 0;
