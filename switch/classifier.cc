@@ -37,6 +37,7 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_rcu_qsbr.h>
 
@@ -51,7 +52,7 @@ namespace vswitch {
 
 namespace {
 
-enum Kind : uint32_t { kFlow, kSubtable, kArray, kActions };
+enum Kind : uint32_t { kFlow, kFlowWide, kSubtable, kArray, kActions };
 
 constexpr uint32_t kBulkMax = RTE_HASH_LOOKUP_BULK_MAX;
 constexpr uint32_t kHashSeed = 0x5bd1e995;   // decorrelates from the EMC's seed 0
@@ -61,12 +62,61 @@ std::atomic<uint32_t> g_instances{0};
 
 }  // namespace
 
+// The narrow table's key: the subtable's tag and the masked 32-bit words of the FlowKey
+// that its mask does not clear, packed. 56 bytes, so a key slot (with rte_hash's 8-byte
+// data pointer) is exactly one cache line: at 1M megaflows a lookup misses the cache on
+// its slot, and the full 96-byte key took two lines, ~55 cycles per packet more.
+constexpr unsigned kHalves = sizeof(FlowKey) / 4;   // 24 32-bit words in a FlowKey
+constexpr unsigned kNarrowHalves = 13;
+struct NarrowKey {
+    uint32_t tag;
+    uint32_t h[kNarrowHalves];
+};
+static_assert(sizeof(NarrowKey) + sizeof(void*) == 64, "a narrow key slot is one cache line");
+
+inline uint32_t half(const FlowKey& k, unsigned i) {
+    uint32_t v;
+    std::memcpy(&v, reinterpret_cast<const unsigned char*>(&k) + 4 * i, sizeof v);
+    return v;
+}
+
 struct alignas(64) Classifier::Subtable {
     FlowKey mask;            // reserved0 always 0
     uint64_t tag;
     uint32_t n_flows = 0;    // under lock_
-    // Own cache line: every PMD bumps it, every PMD reads `mask`.
+    // Narrow (the mask keeps at most kNarrowHalves 32-bit words): key = tag + those words,
+    // in the narrow table. Wide: key = masked FlowKey with word 7 = tag, in the wide table.
+    bool wide = false;
+    uint8_t n_halves = 0;
+    uint8_t idx[kNarrowHalves] = {};
+    uint32_t mask_h[kNarrowHalves] = {};
+    // Own cache line: every PMD bumps it, every PMD reads the fields above.
     alignas(64) std::atomic<uint64_t> hits{0};
+
+    Subtable(const FlowKey& m, uint64_t t) : mask(m), tag(t) {
+        unsigned n = 0;
+        for (unsigned i = 0; i < kHalves; i++) n += half(m, i) != 0;
+        wide = n > kNarrowHalves;
+        if (wide) return;
+        for (unsigned i = 0; i < kHalves; i++)
+            if (const uint32_t mh = half(m, i)) {
+                idx[n_halves] = static_cast<uint8_t>(i);
+                mask_h[n_halves++] = mh;
+            }
+    }
+    // The table key of `key` (any key: it is masked here). Tags are 64-bit and never
+    // reused; the narrow key keeps their low 32 bits, which repeat only after 2^32
+    // subtables have been created.
+    void narrow_key(const FlowKey& key, NarrowKey& out) const {
+        out.tag = static_cast<uint32_t>(tag);
+        unsigned j = 0;
+        for (; j < n_halves; j++) out.h[j] = half(key, idx[j]) & mask_h[j];
+        for (; j < kNarrowHalves; j++) out.h[j] = 0;
+    }
+    void wide_key(const FlowKey& key, FlowKey& out) const {
+        flow_key_apply_mask(out, key, mask);
+        out.reserved0 = tag;
+    }
 };
 
 struct Classifier::SubtableArray {
@@ -107,8 +157,8 @@ Classifier::Classifier(rte_rcu_qsbr* qsv, uint32_t max_flows, const char* name)
     rte_hash_parameters hp{};
     hp.name = hname;
     hp.entries = static_cast<uint32_t>(entries);
-    hp.key_len = sizeof(FlowKey);
-    hp.hash_func = hash_fn;
+    hp.key_len = sizeof(NarrowKey);
+    hp.hash_func = rte_hash_crc;
     hp.hash_func_init_val = kHashSeed;
     hp.socket_id = static_cast<int>(rte_socket_id());
     // No MULTI_WRITER_ADD: writers already serialize on lock_.
@@ -117,13 +167,29 @@ Classifier::Classifier(rte_rcu_qsbr* qsv, uint32_t max_flows, const char* name)
     if (hash_ == nullptr)
         throw std::runtime_error(std::string("Classifier: rte_hash_create: ") +
                                  rte_strerror(rte_errno));
+    // Masks that keep more than kNarrowHalves words (e.g. IPv6 addresses plus Ethernet
+    // addresses plus ports) are rare: their table holds a quarter of the capacity.
+    char wname[RTE_HASH_NAMESIZE];
+    std::snprintf(wname, sizeof wname, "%.11s_w%u", name ? name : "vsw_mf", inst);
+    const uint64_t wide_entries = entries / 4 + 64;
+    wide_max_ = static_cast<uint32_t>(wide_entries - wide_entries / 5);
+    hp.name = wname;
+    hp.entries = static_cast<uint32_t>(wide_entries);
+    hp.key_len = sizeof(FlowKey);
+    hp.hash_func = hash_fn;
+    wide_ = rte_hash_create(&hp);
+    if (wide_ == nullptr) {
+        rte_hash_free(hash_);
+        throw std::runtime_error(std::string("Classifier: rte_hash_create (wide): ") +
+                                 rte_strerror(rte_errno));
+    }
 
     rte_rcu_qsbr_dq_parameters dp{};
     dp.name = dname;
     dp.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE;   // only used under lock_
     // Pending megaflows are bounded by the key slots; the rest (arrays, subtables, action
     // lists) overflow into limbo_ rather than fail.
-    dp.size = static_cast<uint32_t>(entries) + 1024;
+    dp.size = static_cast<uint32_t>(entries + wide_entries) + 1024;
     dp.esize = sizeof(Deferred);
     dp.trigger_reclaim_limit = dp.size + 1;   // > size: no auto reclaim (see top)
     dp.max_reclaim_size = dp.size;
@@ -133,6 +199,7 @@ Classifier::Classifier(rte_rcu_qsbr* qsv, uint32_t max_flows, const char* name)
     dq_ = rte_rcu_qsbr_dq_create(&dp);
     if (dq_ == nullptr) {
         rte_hash_free(hash_);
+        rte_hash_free(wide_);
         throw std::runtime_error(std::string("Classifier: rte_rcu_qsbr_dq_create: ") +
                                  rte_strerror(rte_errno));
     }
@@ -150,14 +217,17 @@ Classifier::~Classifier() {
         rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
         rte_rcu_qsbr_dq_delete(dq_);
     }
-    const void* k;
-    void* data;
-    uint32_t next = 0;
-    while (rte_hash_iterate(hash_, &k, &data, &next) >= 0) delete static_cast<Megaflow*>(data);
+    for (rte_hash* h : {hash_, wide_}) {
+        const void* k;
+        void* data;
+        uint32_t next = 0;
+        while (rte_hash_iterate(h, &k, &data, &next) >= 0) delete static_cast<Megaflow*>(data);
+    }
     SubtableArray* a = subtables_.load(std::memory_order_relaxed);
     for (uint32_t i = 0; i < a->n; i++) delete a->st[i];
     std::free(a);
     rte_hash_free(hash_);
+    rte_hash_free(wide_);
     rte_spinlock_unlock(&lock_);
 }
 
@@ -166,12 +236,19 @@ Classifier::~Classifier() {
 Megaflow* Classifier::lookup(const FlowKey& key) const {
     const SubtableArray* a = subtables_.load(std::memory_order_acquire);
     FlowKey masked;
+    NarrowKey nk;
     for (uint32_t s = 0; s < a->n; s++) {
         Subtable* st = a->st[s];
-        flow_key_apply_mask(masked, key, st->mask);
-        masked.reserved0 = st->tag;
         void* data;
-        if (rte_hash_lookup_data(hash_, &masked, &data) >= 0) {
+        int r;
+        if (st->wide) {
+            st->wide_key(key, masked);
+            r = rte_hash_lookup_data(wide_, &masked, &data);
+        } else {
+            st->narrow_key(key, nk);
+            r = rte_hash_lookup_data(hash_, &nk, &data);
+        }
+        if (r >= 0) {
             st->hits.fetch_add(1, std::memory_order_relaxed);
             return static_cast<Megaflow*>(data);
         }
@@ -183,6 +260,7 @@ unsigned Classifier::lookup_batch(const FlowKey* const keys[], Megaflow* out[],
                                   unsigned n) const {
     const SubtableArray* a = subtables_.load(std::memory_order_acquire);
     FlowKey masked[kBulkMax];
+    NarrowKey narrow[kBulkMax];
     const void* kp[kBulkMax];
     void* data[kBulkMax];
     uint8_t idx[kBulkMax];
@@ -200,14 +278,19 @@ unsigned Classifier::lookup_batch(const FlowKey* const keys[], Megaflow* out[],
             unsigned m = 0;
             for (uint64_t p = pending; p != 0; p &= p - 1) {
                 const unsigned i = static_cast<unsigned>(__builtin_ctzll(p));
-                flow_key_apply_mask(masked[m], *k[i], st->mask);
-                masked[m].reserved0 = st->tag;
-                kp[m] = &masked[m];
+                if (st->wide) {
+                    st->wide_key(*k[i], masked[m]);
+                    kp[m] = &masked[m];
+                } else {
+                    st->narrow_key(*k[i], narrow[m]);
+                    kp[m] = &narrow[m];
+                }
                 idx[m] = static_cast<uint8_t>(i);
                 m++;
             }
             uint64_t hit_mask = 0;
-            if (rte_hash_lookup_bulk_data(hash_, kp, m, &hit_mask, data) <= 0) continue;
+            if (rte_hash_lookup_bulk_data(st->wide ? wide_ : hash_, kp, m, &hit_mask, data) <= 0)
+                continue;
             for (uint64_t h = hit_mask; h != 0; h &= h - 1) {
                 const unsigned j = static_cast<unsigned>(__builtin_ctzll(h));
                 o[idx[j]] = static_cast<Megaflow*>(data[j]);
@@ -261,12 +344,15 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
     f->pmd_id = pmd_id;
     f->created_tsc = rte_rdtsc();
 
+    NarrowKey nk;
     rte_spinlock_lock(&lock_);
     Subtable* st = find_subtable(mask);
     if (st != nullptr) {
         f->key.reserved0 = st->tag;
         void* data;
-        if (rte_hash_lookup_data(hash_, &f->key, &data) >= 0) {
+        if (!st->wide) st->narrow_key(f->key, nk);
+        if (rte_hash_lookup_data(st->wide ? wide_ : hash_, st->wide ? static_cast<const void*>(&f->key) : &nk,
+                                 &data) >= 0) {
             rte_spinlock_unlock(&lock_);
             delete f;
             result = InsertResult::Exists;
@@ -281,19 +367,20 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
     }
     Subtable* fresh = nullptr;
     if (st == nullptr) {
-        fresh = st = new Subtable;
-        st->mask = mask;
-        st->tag = next_tag_++;
+        fresh = st = new Subtable(mask, next_tag_++);
         f->key.reserved0 = st->tag;
+        if (!st->wide) st->narrow_key(f->key, nk);
     }
     f->subtable = static_cast<uint32_t>(st->tag);
     f->id = next_id_++;
 
-    int rc = rte_hash_add_key_data(hash_, &f->key, f);
-    if (rc == -ENOSPC) {
+    rte_hash* table = st->wide ? wide_ : hash_;
+    const void* tkey = st->wide ? static_cast<const void*>(&f->key) : &nk;
+    int rc = st->wide && n_wide_ >= wide_max_ ? -ENOSPC : rte_hash_add_key_data(table, tkey, f);
+    if (rc == -ENOSPC && !(st->wide && n_wide_ >= wide_max_)) {
         // Key slots held by flows still in their grace periods: take back what is due.
         reclaim_locked(~0u);
-        rc = rte_hash_add_key_data(hash_, &f->key, f);
+        rc = rte_hash_add_key_data(table, tkey, f);
     }
     if (rc != 0) {
         next_id_--;
@@ -312,6 +399,7 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
         publish(next);
     }
     st->n_flows++;
+    n_wide_ += st->wide;
     n_inserts_++;
     n_flows_.fetch_add(1, std::memory_order_relaxed);
     rte_spinlock_unlock(&lock_);
@@ -326,12 +414,22 @@ void Classifier::remove(Megaflow* f) {
         return;
     }
     f->dead.store(true, std::memory_order_relaxed);   // ordered by the gen release below
-    const int32_t pos = rte_hash_del_key(hash_, &f->key);
 
+    int32_t pos = -1;
+    bool wide = false;
     const SubtableArray* cur = subtables_.load(std::memory_order_relaxed);
     for (uint32_t i = 0; i < cur->n; i++) {
         Subtable* st = cur->st[i];
         if (st->tag != f->key.reserved0) continue;
+        wide = st->wide;
+        if (wide) {
+            pos = rte_hash_del_key(wide_, &f->key);
+            n_wide_--;
+        } else {
+            NarrowKey nk;
+            st->narrow_key(f->key, nk);
+            pos = rte_hash_del_key(hash_, &nk);
+        }
         if (--st->n_flows == 0) {
             SubtableArray* next = SubtableArray::make(cur->n - 1);
             std::copy(cur->st, cur->st + i, next->st);
@@ -347,7 +445,7 @@ void Classifier::remove(Megaflow* f) {
     removal_gen_.fetch_add(1, std::memory_order_release);
     // No reclaim here: the caller may still look at f (or remove it again) until its
     // next reclaim(), whatever the grace periods say.
-    defer_after_sweep({f, kFlow, pos});
+    defer_after_sweep({f, wide ? kFlowWide : kFlow, pos});
     rte_spinlock_unlock(&lock_);
 }
 
@@ -375,18 +473,22 @@ void Classifier::collect(std::vector<Megaflow*>& all) const {
     uint32_t next = 0;
     uint64_t inserts_before = 0;
     bool moved = false;
-    for (bool more = true, first = true; more; first = false) {
-        rte_spinlock_lock(&lock_);
-        if (first) inserts_before = n_inserts_;
-        moved = n_inserts_ != inserts_before;
-        const void* k;
-        void* data;
-        unsigned n = 0;
-        while (n < kChunk && (more = rte_hash_iterate(hash_, &k, &data, &next) >= 0)) {
-            all.push_back(static_cast<Megaflow*>(data));
-            n++;
+    bool first = true;
+    for (rte_hash* h : {hash_, wide_}) {
+        next = 0;
+        for (bool more = true; more; first = false) {
+            rte_spinlock_lock(&lock_);
+            if (first) inserts_before = n_inserts_;
+            moved = n_inserts_ != inserts_before;
+            const void* k;
+            void* data;
+            unsigned n = 0;
+            while (n < kChunk && (more = rte_hash_iterate(h, &k, &data, &next) >= 0)) {
+                all.push_back(static_cast<Megaflow*>(data));
+                n++;
+            }
+            rte_spinlock_unlock(&lock_);
         }
-        rte_spinlock_unlock(&lock_);
     }
     if (moved) {
         std::sort(all.begin(), all.end());
@@ -484,7 +586,8 @@ void Classifier::dq_free_cb(void* p, void* e, unsigned n) {
 void Classifier::free_deferred(const Deferred& d) {
     switch (d.kind) {
     case kFlow:
-        if (d.pos >= 0) rte_hash_free_key_with_position(hash_, d.pos);
+    case kFlowWide:
+        if (d.pos >= 0) rte_hash_free_key_with_position(d.kind == kFlow ? hash_ : wide_, d.pos);
         delete static_cast<Megaflow*>(d.ptr);
         break;
     case kSubtable: delete static_cast<Subtable*>(d.ptr); break;

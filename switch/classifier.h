@@ -1,11 +1,16 @@
 // Megaflow classifier: tuple-space search over the installed megaflows, shared by all
 // PMD threads.
 //
-// Structure: one subtable per distinct mask. All subtables share ONE lock-free
-// rte_hash (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF) whose key is the masked FlowKey with
-// word 7 (FlowKey::reserved0) set to the subtable's tag; so memory is sized once for
-// max_flows whatever the number of masks. A lookup masks the packet key with each
-// subtable's mask in turn (most-hit subtables first) until one hits.
+// Structure: one subtable per distinct mask. The subtables share two lock-free rte_hash
+// tables (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF), so memory is sized once for max_flows
+// whatever the number of masks:
+//  - narrow: a mask that keeps at most 13 of the FlowKey's 24 32-bit words (every IPv4
+//    and L2 megaflow, IPv6 5-tuples) keys its megaflows by the subtable's tag plus those
+//    masked words, packed into 56 bytes: one cache line per key slot. Sized for max_flows.
+//  - wide: other masks key by the masked FlowKey with word 7 (FlowKey::reserved0) set to
+//    the subtable's tag. Holds at most ~a quarter of max_flows (insert() says Full).
+// Megaflow::key is always the masked FlowKey with word 7 = tag. A lookup builds the key
+// of each subtable in turn (most-hit subtables first) until one hits.
 //
 // Concurrency:
 //  - lookup*() are wait-free readers, callable from any registered PMD thread inside its
@@ -105,7 +110,10 @@ private:
     // ... implementation-defined members
     rte_rcu_qsbr* qsv_;
     uint32_t max_flows_;
-    rte_hash* hash_ = nullptr;
+    rte_hash* hash_ = nullptr;   // narrow subtables (see classifier.cc)
+    rte_hash* wide_ = nullptr;   // subtables whose mask keeps too many words
+    uint32_t wide_max_ = 0;      // megaflows the wide table may hold
+    uint32_t n_wide_ = 0;        // under lock_
     rte_rcu_qsbr_dq* dq_ = nullptr;
     mutable rte_spinlock_t lock_;
     std::atomic<SubtableArray*> subtables_{nullptr};

@@ -261,6 +261,108 @@ TEST_CASE("classifier: Full at capacity, room again after remove", "[switch][cla
     CHECK(c.size() == 8);
 }
 
+// A mask that keeps more than 13 of the key's 24 32-bit words: IPv6 addresses (8),
+// Ethernet addresses and type (4), ports and protocol (2), in_port (1).
+FlowKey mask_wide() {
+    FlowKey m = mask_5tuple();
+    std::memset(m.ipv6_src, 0xff, 16);
+    std::memset(m.ipv6_dst, 0xff, 16);
+    std::memset(m.dl_src, 0xff, 6);
+    std::memset(m.dl_dst, 0xff, 6);
+    return m;
+}
+FlowKey pkt6(uint32_t in_port, uint8_t src_last, uint8_t dst_last, uint16_t sp = 1000) {
+    FlowKey k = pkt(in_port, 0, 0, 17, sp, 53);
+    k.dl_type = 0xdd86;
+    k.ipv6_src[0] = k.ipv6_dst[0] = 0xfd;
+    k.ipv6_src[15] = src_last;
+    k.ipv6_dst[15] = dst_last;
+    k.dl_src[5] = 1;
+    k.dl_dst[5] = 2;
+    return k;
+}
+
+TEST_CASE("classifier: narrow masks with the same packed words stay apart", "[switch][classifier]") {
+    // Packed, both keep (in_port, one address): only the subtable tag tells them apart.
+    Rcu rcu;
+    Classifier c(rcu.v, 64);
+    FlowKey src_only;
+    src_only.clear();
+    src_only.in_port = ~0u;
+    src_only.nw_src = ~0u;
+    FlowKey dst_only;
+    dst_only.clear();
+    dst_only.in_port = ~0u;
+    dst_only.nw_dst = ~0u;
+    Megaflow* a = must_insert(c, pkt(1, 5, 9), xlate(src_only, 1));
+    Megaflow* b = must_insert(c, pkt(1, 9, 5), xlate(dst_only, 2));
+    CHECK(a != b);
+    CHECK(c.lookup(pkt(1, 5, 7)) == a);
+    CHECK(c.lookup(pkt(1, 7, 5)) == b);
+    CHECK(c.lookup(pkt(1, 7, 7)) == nullptr);
+    CHECK(c.lookup(pkt(2, 5, 5)) == nullptr);
+    const FlowKey k1 = pkt(1, 5, 7), k2 = pkt(1, 7, 5), k3 = pkt(1, 7, 7);
+    const FlowKey* keys[] = {&k1, &k2, &k3};
+    Megaflow* out[3];
+    CHECK(c.lookup_batch(keys, out, 3) == 2);
+    CHECK(out[0] == a);
+    CHECK(out[1] == b);
+    CHECK(out[2] == nullptr);
+}
+
+TEST_CASE("classifier: masks over 13 words use the wide table", "[switch][classifier]") {
+    Rcu rcu;
+    Classifier c(rcu.v, 64);
+    Megaflow* n = must_insert(c, pkt(1, 0, 3), xlate(mask_dst(), 1));
+    Megaflow* w1 = must_insert(c, pkt6(1, 1, 2), xlate(mask_wide(), 2));
+    Megaflow* w2 = must_insert(c, pkt6(1, 1, 3), xlate(mask_wide(), 3));
+    CHECK(c.n_subtables() == 2);
+    CHECK(c.lookup(pkt6(1, 1, 2)) == w1);
+    CHECK(c.lookup(pkt6(1, 1, 3)) == w2);
+    CHECK(c.lookup(pkt6(1, 1, 4)) == nullptr);
+    CHECK(c.lookup(pkt6(1, 1, 2, 1001)) == nullptr);   // the port is in the mask
+    CHECK(c.lookup(pkt(1, 0, 3)) == n);
+    const FlowKey k1 = pkt6(1, 1, 3), k2 = pkt(1, 0, 3), k3 = pkt6(2, 1, 3);
+    const FlowKey* keys[] = {&k1, &k2, &k3};
+    Megaflow* out[3];
+    CHECK(c.lookup_batch(keys, out, 3) == 2);
+    CHECK(out[0] == w2);
+    CHECK(out[1] == n);
+    CHECK(out[2] == nullptr);
+    Classifier::InsertResult r;
+    CHECK(c.insert(pkt6(1, 1, 2), xlate(mask_wide(), 9), 0, r) == w1);
+    CHECK(r == Classifier::InsertResult::Exists);
+    std::set<Megaflow*> seen;
+    c.for_each([&](Megaflow& f) { seen.insert(&f); });
+    CHECK(seen == std::set<Megaflow*>{n, w1, w2});
+    c.remove(w1);
+    CHECK(c.lookup(pkt6(1, 1, 2)) == nullptr);
+    CHECK(c.lookup(pkt6(1, 1, 3)) == w2);
+    CHECK(c.size() == 2);
+    c.remove(w2);
+    CHECK(c.n_subtables() == 1);
+    CHECK(c.lookup(pkt(1, 0, 3)) == n);
+}
+
+TEST_CASE("classifier: the wide table holds a quarter of the capacity", "[switch][classifier]") {
+    Rcu rcu;
+    Classifier c(rcu.v, 1000);
+    Classifier::InsertResult r;
+    uint32_t wide = 0;
+    for (uint32_t i = 0; i < 1000; i++) {
+        if (c.insert(pkt6(1, 1, 2, static_cast<uint16_t>(i)), xlate(mask_wide(), 1), 0, r) == nullptr) {
+            CHECK(r == Classifier::InsertResult::Full);
+            break;
+        }
+        wide++;
+    }
+    CHECK(wide >= 200);
+    CHECK(wide < 1000);
+    // Narrow megaflows still have their room.
+    for (uint32_t i = 0; i < 500; i++) must_insert(c, pkt(1, 0, i), xlate(mask_dst(), 1));
+    CHECK(c.size() == wide + 500);
+}
+
 TEST_CASE("classifier: remove, generation, subtable cleanup, memory", "[switch][classifier]") {
     Rcu rcu;
     Classifier c(rcu.v, 64);
