@@ -159,6 +159,14 @@ private:
     uint32_t emc_win_probed_ = 0;
     uint32_t emc_win_hits_ = 0;
     uint32_t rng_ = 1;
+    // process()'s megaflow -> batch map (2 x kBurst slots: at most half full).
+    static constexpr uint32_t kBatchSlotsLog2 = 6;
+    static constexpr uint32_t kBatchSlots = 1u << kBatchSlotsLog2;
+    static_assert(kBatchSlots >= 2 * kBurst, "batch map must stay at most half full");
+    uint32_t batch_gen_ = 0;
+    uint32_t batch_slot_gen_[kBatchSlots] = {};
+    Megaflow* batch_slot_flow_[kBatchSlots] = {};
+    uint8_t batch_slot_idx_[kBatchSlots] = {};
     uint64_t seen_removal_gen_ = 0;
     Translation xlate_;   // reused by upcalls: no allocation once warmed up
     // Flows for upcalls the full megaflow cache could not take (one per packet, reset
