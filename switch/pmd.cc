@@ -261,7 +261,7 @@ bool Pmd::emc_should_insert() {
 
 // The EMC pays only while it hits: probing it costs a miss on its set once flows
 // outnumber what stays in cache, and a miss costs the megaflow lookup anyway. At 1M
-// flows (1% hits) probing and inserting cost ~50 cycles per packet for nothing. So each
+// flows (1% hits) probing and inserting cost ~40 cycles per packet for nothing. So each
 // window of kEmcWindow probed packets measures the hit share; below 1/kEmcMinHitShare
 // the PMD stops probing, except one burst in kEmcSampleEvery, which keeps measuring and
 // inserting so the EMC comes back when traffic narrows again.
