@@ -120,7 +120,7 @@ private:
     std::atomic<uint64_t> removal_gen_{0};
     std::atomic<uint32_t> n_flows_{0};
     uint64_t next_id_ = 1;
-    uint64_t n_inserts_ = 0;   // under lock_: a walk without inserts sees no entry twice
+    std::vector<Megaflow*> live_;   // under lock_: every live megaflow (Megaflow::live_idx)
 
     // What waits for a grace period. A removed megaflow keeps its hash key position
     // (pos) until it is freed, see classifier.cc.

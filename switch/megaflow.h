@@ -54,6 +54,7 @@ struct alignas(64) Megaflow {
     // Set once at install time.
     uint64_t id = 0;          // unique, for dump-dpflows
     uint32_t subtable = 0;    // classifier internal
+    uint32_t live_idx = 0;    // classifier internal: position in its list of live megaflows
     uint64_t created_tsc = 0;
 
     // Control-thread only (revalidator): rules to credit and what was pushed so far.
