@@ -132,8 +132,10 @@ private:
 //
 // Up to kInline actions are stored in the object itself (small_vector): a megaflow holds
 // its list inline (megaflow.h), so executing it touches no other allocation.
-struct DpActionList : boost::container::small_vector<DpAction, 4> {
-    static constexpr size_t kInline = 4;
+inline constexpr size_t kDpInlineActions = 4;
+
+struct DpActionList : boost::container::small_vector<DpAction, kDpInlineActions> {
+    static constexpr size_t kInline = kDpInlineActions;
     using Base = boost::container::small_vector<DpAction, kInline>;
     using Base::Base;
     DpActionList() = default;

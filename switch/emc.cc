@@ -10,8 +10,6 @@
 // never changes; a hash bit spreads evictions evenly and stays deterministic.
 #include "emc.h"
 
-#include <rte_prefetch.h>
-
 #include <cstring>
 #include <new>
 
@@ -71,6 +69,5 @@ uint32_t Emc::occupancy() const {
     for (uint32_t i = 0; i < kEntries; i++) n += entries_[i].flow != nullptr;
     return n;
 }
-
 
 }  // namespace vswitch
