@@ -12,7 +12,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include <rte_byteorder.h>
 #include <rte_hash_crc.h>
+
+#include "flow_key.h"
 
 namespace vswitch {
 
@@ -32,6 +35,15 @@ inline uint32_t sym_flow_hash_l2(const uint8_t* mac_a, const uint8_t* mac_b) {
     std::memcpy(&b, mac_b, 6);
     const uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
     return rte_hash_crc_8byte(hi, rte_hash_crc_8byte(lo, 0x7f4a7c15u));
+}
+
+// The same hash from a flow key (flow_extract leaves a later fragment's ports at 0, and
+// sym_flow_hash_ipv4 ignores ports other than TCP/UDP): what the PMD uses on both sides,
+// so the encap side remembers exactly the value the decap side looks up.
+inline uint32_t sym_flow_hash(const FlowKey& k) {
+    return k.dl_type == RTE_BE16(0x0800)
+               ? sym_flow_hash_ipv4(k.nw_src, k.nw_dst, k.nw_proto, k.tp_src, k.tp_dst)
+               : sym_flow_hash_l2(k.dl_src, k.dl_dst);
 }
 
 }  // namespace vswitch

@@ -163,10 +163,7 @@ uint64_t Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const ui
             key.tun_dst = md[i].tun_dst;
             // The inner flow's symmetric hash rides in the mbuf to the output stage,
             // which picks the VM queue by it (steer_queue).
-            m->hash.rss = key.dl_type == RTE_BE16(0x0800)
-                              ? sym_flow_hash_ipv4(key.nw_src, key.nw_dst, key.nw_proto,
-                                                   key.tp_src, key.tp_dst)
-                              : sym_flow_hash_l2(key.dl_src, key.dl_dst);
+            m->hash.rss = sym_flow_hash(key);
         }
         pkts[k++] = m;
     }
@@ -411,16 +408,7 @@ bool Pmd::encap_output(const encap::TunnelHeader& h, uint32_t port_no, const DpA
     uint32_t hashes[kBurst];
     uint16_t n_ok = 0;
     for (uint16_t i = 0; i < n; i++) {
-        const FlowKey& k = *keys[i];
-        uint32_t hash;
-        if (k.dl_type == RTE_BE16(0x0800)) {
-            // Ports as the executor's parser has them: TCP/UDP, not a later fragment.
-            const bool ports = (k.nw_proto == 6 || k.nw_proto == 17) && !(k.nw_frag & kFragLater);
-            hash = sym_flow_hash_ipv4(k.nw_src, k.nw_dst, k.nw_proto, ports ? k.tp_src : 0,
-                                      ports ? k.tp_dst : 0);
-        } else {
-            hash = sym_flow_hash_l2(k.dl_src, k.dl_dst);
-        }
+        const uint32_t hash = sym_flow_hash(*keys[i]);
         if (encap::push(pkts[i], h, hash) == encap::PushResult::Ok) {
             hashes[n_ok++] = hash;
             enqueue_output(port_no, pkts[i]);

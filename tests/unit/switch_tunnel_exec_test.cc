@@ -214,9 +214,7 @@ TEST_CASE("tunnel exec: the encap hash is the one the decap side computes from t
         Mbuf m = make(frame);
         FlowKey k;
         REQUIRE(flow_extract(m.get(), 1, k) == ParseResult::Ok);
-        return k.dl_type == htons(0x0800)
-                   ? sym_flow_hash_ipv4(k.nw_src, k.nw_dst, k.nw_proto, k.tp_src, k.tp_dst)
-                   : sym_flow_hash_l2(k.dl_src, k.dl_dst);
+        return sym_flow_hash(k);
     };
     const Bytes request = vec::inner();
     // The reply: addresses and ports swapped.
