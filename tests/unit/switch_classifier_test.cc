@@ -356,8 +356,10 @@ TEST_CASE("classifier: the wide table holds a quarter of the capacity", "[switch
         }
         wide++;
     }
-    CHECK(wide >= 200);
-    CHECK(wide < 1000);
+    // About a quarter: the cap stops them, not the wide table's slots (without the cap,
+    // 392 fit here).
+    CHECK(wide >= c.capacity() / 4);
+    CHECK(wide <= c.capacity() / 3);
     // Narrow megaflows still have their room.
     for (uint32_t i = 0; i < 500; i++) must_insert(c, pkt(1, 0, i), xlate(mask_dst(), 1));
     CHECK(c.size() == wide + 500);
