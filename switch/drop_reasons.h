@@ -23,6 +23,11 @@ enum class DropReason : uint8_t {
     UpcallLimit,       // megaflow miss over the input port's upcall rate (per PMD)
     ActionFailed,      // an action could not be applied: no headroom for a VLAN push,
                        // headers not linearizable, no mbuf for an output's copy
+    // vhost-user native copy path (vring.h); the guest's buffers go back to it.
+    RxBadDescriptor,   // guest tx chain invalid (outside guest memory, loop, wrong flags)
+    RxNoMbuf,          // mbufs ran out for a guest packet's chained segments
+    TxBadDescriptor,   // guest rx buffer chain invalid
+    TxGuestBufferSmall,// the guest's rx buffer cannot hold the packet (no mergeable buffers)
     // Overlay (tunnels). Decapsulation failures are counted on the uplink.
     TunnelMalformed,   // tunnel packet for us with a truncated/invalid outer header
     TunnelBadChecksum, // outer IPv4 header checksum wrong
@@ -59,6 +64,10 @@ inline const char* drop_reason_name(DropReason r) {
     case DropReason::MeterDrop: return "meter_drop";
     case DropReason::UpcallLimit: return "upcall_limit";
     case DropReason::ActionFailed: return "action_failed";
+    case DropReason::RxBadDescriptor: return "rx_bad_descriptor";
+    case DropReason::RxNoMbuf: return "rx_no_mbuf";
+    case DropReason::TxBadDescriptor: return "tx_bad_descriptor";
+    case DropReason::TxGuestBufferSmall: return "tx_guest_buffer_small";
     case DropReason::TunnelMalformed: return "tunnel_malformed";
     case DropReason::TunnelBadChecksum: return "tunnel_bad_checksum";
     case DropReason::TunnelFragment: return "tunnel_fragment";
@@ -84,7 +93,8 @@ inline bool drop_reason_is_pipeline(DropReason r) {
 
 inline bool drop_reason_is_tx(DropReason r) {
     return r == DropReason::OutputPortGone || r == DropReason::TxFull ||
-           r == DropReason::TxQueueDisabled;
+           r == DropReason::TxQueueDisabled || r == DropReason::TxBadDescriptor ||
+           r == DropReason::TxGuestBufferSmall;
 }
 
 }  // namespace vswitch

@@ -40,12 +40,30 @@ int cb_vring_state(int vid, uint16_t vring, int enable) {
     if (VhostPort* p = port_of_vid(vid)) p->on_vring_state(vring, enable != 0);
     return 0;
 }
+int cb_new_connection(int vid) {
+    if (VhostPort* p = port_of_vid(vid)) p->on_new_connection(vid);
+    return 0;
+}
+
+// The port rides in the extern ops' context: these run on the vhost-events thread, in
+// the middle of librte_vhost's message handling, where the registry lookup by path is
+// also safe but not needed.
+rte_vhost_msg_result cb_pre_message(int vid, void*) {
+    if (VhostPort* p = port_of_vid(vid)) p->before_message(vid);
+    return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+rte_vhost_msg_result cb_post_message(int vid, void*) {
+    if (VhostPort* p = port_of_vid(vid)) p->after_message(vid);
+    return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+const rte_vhost_user_extern_ops g_extern_ops = {cb_pre_message, cb_post_message};
 
 const rte_vhost_device_ops g_ops = [] {
     rte_vhost_device_ops o{};
     o.new_device = cb_new_device;
     o.destroy_device = cb_destroy_device;
     o.vring_state_changed = cb_vring_state;
+    o.new_connection = cb_new_connection;
     return o;
 }();
 
@@ -63,6 +81,10 @@ constexpr uint64_t kDisabledFeatures =
     (1ULL << kFGuestTso4) | (1ULL << kFGuestTso6) | (1ULL << kFGuestEcn) |
     (1ULL << kFGuestUfo) | (1ULL << kFCsum) | (1ULL << kFGuestCsum);
 
+// The native copy path (vring.h) reads plain descriptor chains of split rings only.
+constexpr uint64_t kNativeDisabledFeatures =
+    (1ULL << kFeatIndirectDesc) | (1ULL << kFeatRingPacked);
+
 }  // namespace
 
 VhostPort::VhostPort(const std::string& name, uint32_t port_no, const PortOptions& opts,
@@ -72,9 +94,9 @@ VhostPort::VhostPort(const std::string& name, uint32_t port_no, const PortOption
 std::unique_ptr<Port> VhostPort::create(const std::string& name, uint32_t port_no,
                                         const PortOptions& opts, const PortEnv& env,
                                         std::string& err) {
-    if (!opt_known(opts, {"path", "mode", "queues", "ring-size", "mtu", "tx-retries"}, err))
+    if (!opt_known(opts, {"path", "mode", "queues", "ring-size", "mtu", "tx-retries", "vring"}, err))
         return nullptr;
-    std::string path, mode;
+    std::string path, mode, vring;
     uint32_t queues, ring, mtu, retries;
     if (!opt_str(opts, "path", "", path, err)) return nullptr;
     if (path.empty()) {
@@ -94,6 +116,7 @@ std::unique_ptr<Port> VhostPort::create(const std::string& name, uint32_t port_n
     }
     if (!opt_uint(opts, "mtu", 68, 9600, 1500, mtu, err)) return nullptr;
     if (!opt_uint(opts, "tx-retries", 0, 32, 8, retries, err)) return nullptr;
+    if (!opt_str(opts, "vring", "native", vring, err, {"native", "rte_vhost"})) return nullptr;
     {
         std::lock_guard<std::mutex> g(g_registry_mu);
         if (g_registry.count(path)) {
@@ -110,6 +133,8 @@ std::unique_ptr<Port> VhostPort::create(const std::string& name, uint32_t port_n
     p->n_rxq_ = p->n_txq_ = static_cast<uint16_t>(queues);
     p->mtu_ = mtu;
     p->max_frame_ = mtu + 14 + 4 + 4;   // Ethernet header, one VLAN tag, FCS room
+    p->native_ = vring == "native";
+    if (p->native_) p->vrings_.reset(new Vring[2 * size_t(queues)]);
 
     // A server socket left behind by a previous run would make bind() fail.
     struct stat st;
@@ -133,6 +158,8 @@ std::unique_ptr<Port> VhostPort::create(const std::string& name, uint32_t port_n
     p->registered_ = true;
     if (rte_vhost_driver_disable_features(path.c_str(), kDisabledFeatures) != 0)
         return fail("disabling offload features");
+    if (p->native_ && rte_vhost_driver_disable_features(path.c_str(), kNativeDisabledFeatures) != 0)
+        return fail("disabling indirect descriptors and packed rings");
     if (rte_vhost_driver_callback_register(path.c_str(), &g_ops) != 0)
         return fail("registering callbacks");
     if (rte_vhost_driver_start(path.c_str()) != 0) return fail("starting the vhost-user socket");
@@ -153,24 +180,62 @@ VhostPort::~VhostPort() {
 }
 
 uint16_t VhostPort::rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
+    const uint16_t v = static_cast<uint16_t>(q * 2 + 1);
+    if (native_) {
+        // Not live while a protocol message is handled (or no guest): nothing to read.
+        if (!native_live_.load(std::memory_order_acquire) ||
+            !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1) || !vrings_[v].attached())
+            return 0;
+        VringErrors e;
+        const uint16_t got = vrings_[v].dequeue(env_.mbuf_pool, pkts, n, e);
+        if (__builtin_expect(e.bad_chains | e.too_big | e.no_mbuf, 0)) count_vring_errors(e, true);
+        return got;
+    }
     int vid = vid_.load(std::memory_order_acquire);
     // Vrings the guest did not enable (or does not have) are skipped here: librte_vhost
     // would log an error on every poll.
-    if (vid < 0 || !((vring_enabled_.load(std::memory_order_relaxed) >> (q * 2 + 1)) & 1)) return 0;
-    return rte_vhost_dequeue_burst(vid, q * 2 + 1, env_.mbuf_pool, pkts, n);
+    if (vid < 0 || !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1)) return 0;
+    return rte_vhost_dequeue_burst(vid, v, env_.mbuf_pool, pkts, n);
 }
 
 uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
-    int vid = vid_.load(std::memory_order_acquire);
-    if (vid < 0 || !((vring_enabled_.load(std::memory_order_relaxed) >> (q * 2)) & 1)) return 0;
+    const uint16_t v = static_cast<uint16_t>(q * 2);
     // enqueue copies into guest memory, so what was sent is freed here. A full guest
     // rx ring is retried a few times: a guest polling on another core frees slots within
     // a few hundred nanoseconds, and a drop costs far more than a retry.
-    uint16_t sent = rte_vhost_enqueue_burst(vid, q * 2, pkts, n);
-    for (uint32_t r = 0; sent < n && r < tx_retries_; r++)
-        sent += rte_vhost_enqueue_burst(vid, q * 2, pkts + sent, n - sent);
+    uint16_t sent;
+    if (native_) {
+        if (!native_live_.load(std::memory_order_acquire) ||
+            !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1) || !vrings_[v].attached())
+            return 0;
+        VringErrors e;
+        Vring& vr = vrings_[v];
+        sent = vr.enqueue(pkts, n, e);
+        for (uint32_t r = 0; sent < n && r < tx_retries_; r++)
+            sent = static_cast<uint16_t>(sent + vr.enqueue(pkts + sent, static_cast<uint16_t>(n - sent), e));
+        // Packets the guest could not take (too big, bad buffers) count as sent to the
+        // caller and under their own drop reason here.
+        if (__builtin_expect(e.bad_chains | e.too_big, 0)) count_vring_errors(e, false);
+    } else {
+        int vid = vid_.load(std::memory_order_acquire);
+        if (vid < 0 || !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1)) return 0;
+        sent = rte_vhost_enqueue_burst(vid, v, pkts, n);
+        for (uint32_t r = 0; sent < n && r < tx_retries_; r++)
+            sent += rte_vhost_enqueue_burst(vid, v, pkts + sent, n - sent);
+    }
     rte_pktmbuf_free_bulk(pkts, sent);
     return sent;
+}
+
+void VhostPort::count_vring_errors(const VringErrors& e, bool guest_tx) {
+    if (guest_tx) {
+        count_drop(DropReason::RxBadDescriptor, e.bad_chains);
+        count_drop(DropReason::RxOversize, e.too_big);
+        count_drop(DropReason::RxNoMbuf, e.no_mbuf);
+    } else {
+        count_drop(DropReason::TxBadDescriptor, e.bad_chains);
+        count_drop(DropReason::TxGuestBufferSmall, e.too_big);
+    }
 }
 
 std::string VhostPort::state() const { return vid_.load() >= 0 ? "up" : "down"; }
@@ -204,6 +269,7 @@ void VhostPort::on_new_device(int vid) {
         rte_vhost_enable_guest_notification(vid, v, 0);
     }
     vid_.store(vid, std::memory_order_release);
+    if (native_) attach_vrings(vid);
     connects_.fetch_add(1, std::memory_order_relaxed);
     RTE_LOG(INFO, USER1, "port %s: guest connected (vid %d, %u vrings)\n", name_.c_str(), vid, nvr);
     if (env_.notify_state_change) env_.notify_state_change();
@@ -214,6 +280,7 @@ void VhostPort::on_destroy_device(int vid) {
     // librte_vhost frees the virtqueues when we return: wait until every PMD has passed
     // a quiescent state, so none is still inside a burst on this vid.
     if (env_.rcu_synchronize) env_.rcu_synchronize();
+    if (native_) detach_vrings(vid);
     vring_enabled_.store(0);
     RTE_LOG(INFO, USER1, "port %s: guest disconnected (vid %d)\n", name_.c_str(), vid);
     if (env_.notify_state_change) env_.notify_state_change();
@@ -227,6 +294,80 @@ void VhostPort::on_vring_state(uint16_t vring, bool enable) {
     else
         vring_enabled_.fetch_and(~bit);
     if (env_.notify_state_change) env_.notify_state_change();
+}
+
+void VhostPort::on_new_connection(int vid) {
+    if (native_ && rte_vhost_extern_callback_register(vid, &g_extern_ops, this) != 0)
+        RTE_LOG(ERR, USER1, "port %s: cannot watch vhost-user messages (vid %d)\n", name_.c_str(), vid);
+}
+
+// Any message may remap guest memory or move a ring (SET_MEM_TABLE, SET_VRING_ADDR, ...)
+// or read the ring positions (GET_VRING_BASE): the PMDs stop touching the rings first,
+// and librte_vhost gets the positions they reached.
+void VhostPort::before_message(int vid) {
+    if (!native_live_.load(std::memory_order_relaxed)) return;
+    native_live_.store(false, std::memory_order_release);
+    if (env_.rcu_synchronize) env_.rcu_synchronize();
+    detach_vrings(vid);
+    resume_after_message_ = true;
+}
+
+void VhostPort::after_message(int vid) {
+    if (!resume_after_message_) return;
+    resume_after_message_ = false;
+    if (vid_.load(std::memory_order_relaxed) == vid) attach_vrings(vid);   // still running
+}
+
+// Called with the native path stopped (not live, grace period passed).
+void VhostPort::attach_vrings(int vid) {
+    uint64_t features = 0;
+    rte_vhost_memory* mem = nullptr;
+    if (rte_vhost_get_negotiated_features(vid, &features) != 0 ||
+        rte_vhost_get_mem_table(vid, &mem) != 0 || !mem) {
+        RTE_LOG(ERR, USER1, "port %s: no guest memory table (vid %d)\n", name_.c_str(), vid);
+        free(mem);
+        return;
+    }
+    mem_.n = std::min<uint32_t>(mem->nregions, GuestMemory::kMaxRegions);
+    for (uint32_t i = 0; i < mem_.n; i++)
+        mem_.regions[i] = {mem->regions[i].guest_phys_addr, mem->regions[i].size,
+                           mem->regions[i].host_user_addr};
+    free(mem);   // rte_vhost_get_mem_table's copy is ours
+
+    const uint16_t nvr = std::min<uint16_t>(rte_vhost_get_vring_num(vid), uint16_t(2 * n_rxq_));
+    for (uint16_t v = 0; v < nvr; v++) {
+        rte_vhost_vring vr;
+        VringConfig c;
+        if (rte_vhost_get_vhost_vring(vid, v, &vr) != 0 ||
+            rte_vhost_get_vring_base(vid, v, &c.last_avail, &c.last_used) != 0)
+            continue;
+        c.desc = reinterpret_cast<VirtqDesc*>(vr.desc);
+        c.avail = reinterpret_cast<VirtqAvail*>(vr.avail);
+        c.used = reinterpret_cast<VirtqUsed*>(vr.used);
+        c.size = static_cast<uint16_t>(vr.size);
+        c.callfd = vr.callfd;
+        c.mrg_rxbuf = features & (1ULL << kFeatMrgRxbuf);
+        c.version_1 = features & (1ULL << kFeatVersion1);
+        c.event_idx = features & (1ULL << kFeatEventIdx);
+        c.log = features & (1ULL << kFeatLogAll);
+        c.vid = vid;
+        c.vring_idx = v;
+        c.mem = &mem_;
+        vrings_[v].attach(c);   // a vring not set up yet (no addresses) stays detached
+    }
+    native_live_.store(true, std::memory_order_release);
+}
+
+// Called with the native path stopped. librte_vhost answers GET_VRING_BASE (and keeps
+// the positions across reconnects and migration) from what is written back here.
+void VhostPort::detach_vrings(int vid) {
+    native_live_.store(false, std::memory_order_release);
+    for (uint16_t v = 0; v < 2 * n_rxq_; v++) {
+        Vring& vr = vrings_[v];
+        if (!vr.attached()) continue;
+        rte_vhost_set_vring_base(vid, v, vr.last_avail(), vr.last_used());
+        vr.detach();
+    }
 }
 
 }  // namespace vswitch

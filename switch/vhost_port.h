@@ -6,6 +6,12 @@
 // Queue numbering: guest queue pair q = vring 2q (guest rx = our tx) and 2q+1
 // (guest tx = our rx).
 //
+// Copy path (option vring=): `native` (default) moves packets between guest memory and
+// mbufs itself (vring.h); librte_vhost then only runs the vhost-user protocol, and every
+// protocol message pauses the native path (an RCU grace period) and hands the ring
+// positions back to librte_vhost until the message is handled. `rte_vhost` uses
+// rte_vhost_dequeue_burst / rte_vhost_enqueue_burst.
+//
 // Lifetime of a guest connection: new_device() publishes the vid; destroy_device()
 // unpublishes it and waits an RCU grace period before returning, so no PMD touches a
 // device librte_vhost is tearing down. In client mode librte_vhost reconnects on its own
@@ -13,9 +19,11 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "port.h"
+#include "vring.h"
 
 namespace vswitch {
 
@@ -38,9 +46,14 @@ public:
     void on_new_device(int vid);
     void on_destroy_device(int vid);
     void on_vring_state(uint16_t vring, bool enable);
+    void on_new_connection(int vid);
+    // Before / after librte_vhost handles a protocol message of this port's guest.
+    void before_message(int vid);
+    void after_message(int vid);
 
     const std::string& path() const { return path_; }
     uint64_t connects() const { return connects_.load(std::memory_order_relaxed); }
+    bool native() const { return native_; }
 
 private:
     VhostPort(const std::string& name, uint32_t port_no, const PortOptions& opts,
@@ -56,6 +69,17 @@ private:
     // Bit v = vring v enabled by the guest (vring numbering above).
     std::atomic<uint64_t> vring_enabled_{0};
     bool registered_ = false;
+
+    // Native copy path. vrings_ and mem_ change only while native_live_ is false and an
+    // RCU grace period has passed (vhost-events thread); PMDs read them while it is true.
+    void attach_vrings(int vid);
+    void detach_vrings(int vid);
+    void count_vring_errors(const VringErrors& e, bool guest_tx);
+    bool native_ = true;
+    std::atomic<bool> native_live_{false};
+    bool resume_after_message_ = false;
+    GuestMemory mem_;
+    std::unique_ptr<Vring[]> vrings_;   // 2 per queue pair, vring numbering above
 };
 
 }  // namespace vswitch

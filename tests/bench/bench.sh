@@ -88,8 +88,8 @@ import json, sys
 print(sum(int(p["tx_packets"]) for p in json.load(sys.stdin)["ports"] if p["name"] in ("vm1", "vm2")))'; }
 
 vsw_ports() {
-  sw add-port vm1 type=vhost-user mode=client path=$W/sock/vh0.sock port_no=1 &&
-  sw add-port vm2 type=vhost-user mode=client path=$W/sock/vh1.sock port_no=2; }
+  sw add-port vm1 type=vhost-user mode=client path=$W/sock/vh0.sock port_no=1 $VHOST_OPTS &&
+  sw add-port vm2 type=vhost-user mode=client path=$W/sock/vh1.sock port_no=2 $VHOST_OPTS; }
 
 # the 4-table pipeline of scenario P, with port names ($1 $2) or OpenFlow port numbers
 pipeline_flows() { cat <<EOF

@@ -9,6 +9,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$REPO/build-bench}
 SWITCHD=${SWITCHD:-$BUILD/ctl/switchd}
 SWITCHCTL=${SWITCHCTL:-$BUILD/ctl/switchctl}
+VHOST_OPTS=${VHOST_OPTS:-}           # extra add-port options of vswitch's vhost-user ports (e.g. vring=rte_vhost)
 QSZ=${QSZ:-256}                      # virtio ring size of the virtio-user "VM" ports (as ovs-baseline.sh)
 HUGE_PAGES=${HUGE_PAGES:-1024}       # 2 MiB pages to reserve for switchd + generator (bench, not CI)
 NRHP=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages

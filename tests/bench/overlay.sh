@@ -65,7 +65,7 @@ ovl_vsw_setup() {   # scen -> switch configured, generator started, CNT set
   start_switchd || return 1
   vms=1; [[ $s == Q* ]] && vms=2
   for i in $(seq $vms); do
-    sw add-port vm$i type=vhost-user mode=client path=$W/sock/vh$((i - 1)).sock port_no=$i queues=$q || return 1; done
+    sw add-port vm$i type=vhost-user mode=client path=$W/sock/vh$((i - 1)).sock port_no=$i queues=$q $VHOST_OPTS || return 1; done
   if [[ $s == Q* ]]; then sw add-port up0 type=dpdk devargs=$(ovl_devargs $s) port_no=3 tx-queues=$((2 * q)) || return 1
   else sw add-port up0 type=dpdk devargs=$(ovl_devargs $s) port_no=3 || return 1; fi
   if [ $s = R ]; then

@@ -1,0 +1,286 @@
+#include "vring.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include <sys/eventfd.h>
+
+#include <rte_atomic.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_prefetch.h>
+#include <rte_vhost.h>
+
+namespace vswitch {
+namespace {
+
+// The virtio-net header the device writes in front of every received packet (virtio
+// 1.1, 5.1.6): with offloads off, all zeros (no checksum or GSO to describe) except
+// num_buffers (bytes 10-11, present with MRG_RXBUF or VERSION_1), 1 unless a mergeable
+// packet spans several buffers.
+constexpr uint32_t kNumBuffersOff = 10;
+constexpr uint8_t kRxHeader[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0};
+
+}  // namespace
+
+bool Vring::attach(const VringConfig& c) {
+    attached_ = false;
+    if (!c.desc || !c.avail || !c.used || !c.mem || c.size == 0 || (c.size & (c.size - 1)) != 0)
+        return false;
+    c_ = c;
+    mask_ = static_cast<uint16_t>(c.size - 1);
+    hdr_len_ = (c.mrg_rxbuf || c.version_1) ? 12 : 10;
+    region_hint_ = 0;
+    attached_ = true;
+    return true;
+}
+
+// Copies one driver->device chain, minus the virtio-net header (ignored: no offloads were
+// negotiated), into m, chaining more mbufs of mp when m is full. On failure m is left as a
+// fresh empty mbuf for the next packet.
+bool Vring::copy_from_guest(uint16_t head, rte_mbuf* m, rte_mempool* mp, VringErrors& err) {
+    uint32_t skip = hdr_len_;
+    uint16_t idx = head;
+    rte_mbuf* seg = m;
+    uint8_t* dst = rte_pktmbuf_mtod(m, uint8_t*);
+    uint32_t room = rte_pktmbuf_tailroom(m);
+    uint32_t total = 0;
+    bool ok = true;
+    for (uint32_t nd = 0; ok; nd++) {
+        // Out of the table, or longer than the table: a loop.
+        if (idx >= c_.size || nd >= c_.size) {
+            err.bad_chains++;
+            ok = false;
+            break;
+        }
+        const VirtqDesc d = c_.desc[idx];   // read once: the guest may rewrite it meanwhile
+        if (d.flags & (kDescWrite | kDescIndirect)) {
+            err.bad_chains++;
+            ok = false;
+            break;
+        }
+        uint64_t addr = d.addr;
+        uint32_t len = d.len;
+        if (skip) {
+            const uint32_t s = std::min(skip, len);
+            skip -= s;
+            addr += s;
+            len -= s;
+        }
+        if (len) {
+            if (total + uint64_t(len) > kMaxPacket) {
+                err.too_big++;
+                ok = false;
+                break;
+            }
+            const uint8_t* src = c_.mem->translate(addr, len, region_hint_);
+            if (!src) {
+                err.bad_chains++;
+                ok = false;
+                break;
+            }
+            while (len) {
+                if (room == 0) {
+                    rte_mbuf* nx = rte_pktmbuf_alloc(mp);
+                    if (!nx) {
+                        err.no_mbuf++;
+                        ok = false;
+                        break;
+                    }
+                    nx->data_off = 0;   // only the first segment needs headroom (encap)
+                    seg->next = nx;
+                    m->nb_segs++;
+                    seg = nx;
+                    dst = rte_pktmbuf_mtod(nx, uint8_t*);
+                    room = rte_pktmbuf_tailroom(nx);
+                }
+                const uint32_t c = std::min(len, room);
+                rte_memcpy(dst, src, c);
+                dst += c;
+                src += c;
+                len -= c;
+                room -= c;
+                seg->data_len = static_cast<uint16_t>(seg->data_len + c);
+                total += c;
+            }
+        }
+        if (!ok || !(d.flags & kDescNext)) break;
+        idx = d.next;
+    }
+    if (!ok) {
+        if (m->next) rte_pktmbuf_free(m->next);
+        rte_pktmbuf_reset(m);
+        return false;
+    }
+    m->pkt_len = total;
+    return true;
+}
+
+uint16_t Vring::dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringErrors& err) {
+    const uint16_t avail_idx = __atomic_load_n(&c_.avail->idx, __ATOMIC_ACQUIRE);
+    uint16_t count = static_cast<uint16_t>(avail_idx - c_.last_avail);
+    if (count == 0) return 0;
+    if (count > c_.size) {   // the guest moved avail->idx by more than the ring holds
+        err.bad_chains++;
+        return 0;
+    }
+    count = std::min(count, n);
+    // An empty pool leaves the packets in the guest's ring: the guest sees back-pressure.
+    if (rte_pktmbuf_alloc_bulk(mp, pkts, count) != 0) return 0;
+    const uint16_t old_used = c_.last_used;
+    uint16_t got = 0;
+    for (uint16_t i = 0; i < count; i++) {
+        const uint16_t head = c_.avail->ring[(c_.last_avail + i) & mask_];
+        if (i + 1 < count)
+            rte_prefetch0(&c_.desc[c_.avail->ring[(c_.last_avail + i + 1) & mask_] & mask_]);
+        VirtqUsedElem& u = c_.used->ring[(c_.last_used + i) & mask_];
+        u.id = head;
+        u.len = 0;   // the device wrote nothing into a transmit buffer
+        if (copy_from_guest(head, pkts[got], mp, err)) got++;
+    }
+    // What failed reused its mbuf for the next packet: the tail is unused.
+    if (got < count) rte_pktmbuf_free_bulk(pkts + got, count - got);
+    c_.last_avail = static_cast<uint16_t>(c_.last_avail + count);
+    c_.last_used = static_cast<uint16_t>(c_.last_used + count);
+    publish_used(old_used);
+    return got;
+}
+
+// Writes what is left of the header, then of the packet (seg at seg_off), into the
+// device-writable chain at head. Returns the bytes written, or -1 for a bad chain. With
+// hdr_at, the chain is a packet's first buffer and *hdr_at gets the header's host address
+// when the first descriptor holds the whole header (else stays null).
+int64_t Vring::copy_to_chain(uint16_t head, const rte_mbuf*& seg, uint32_t& seg_off,
+                             uint32_t& hdr_left, uint8_t** hdr_at) {
+    uint16_t idx = head;
+    uint32_t written = 0;
+    for (uint32_t nd = 0;; nd++) {
+        if (idx >= c_.size || nd >= c_.size) return -1;
+        const VirtqDesc d = c_.desc[idx];
+        if (!(d.flags & kDescWrite) || (d.flags & kDescIndirect)) return -1;
+        uint8_t* dst = nullptr;
+        if (d.len) {
+            dst = c_.mem->translate(d.addr, d.len, region_hint_);
+            if (!dst) return -1;
+        }
+        const uint32_t room = d.len;
+        uint32_t off = 0;
+        if (hdr_left) {
+            if (hdr_at && nd == 0 && room >= hdr_len_) *hdr_at = dst;
+            const uint32_t c = std::min(hdr_left, room);
+            memcpy(dst, kRxHeader + (hdr_len_ - hdr_left), c);
+            hdr_left -= c;
+            off = c;
+        }
+        while (seg && off < room) {
+            const uint32_t c = std::min(room - off, uint32_t(seg->data_len) - seg_off);
+            rte_memcpy(dst + off, rte_pktmbuf_mtod_offset(seg, const uint8_t*, seg_off), c);
+            off += c;
+            seg_off += c;
+            if (seg_off == seg->data_len) {
+                seg = seg->next;
+                seg_off = 0;
+            }
+        }
+        if (off && c_.log) rte_vhost_log_write(c_.vid, d.addr, off);
+        written += off;
+        if ((!seg && !hdr_left) || !(d.flags & kDescNext)) break;
+        idx = d.next;
+    }
+    return written;
+}
+
+uint16_t Vring::enqueue(rte_mbuf* const* pkts, uint16_t n, VringErrors& err) {
+    const uint16_t avail_idx = __atomic_load_n(&c_.avail->idx, __ATOMIC_ACQUIRE);
+    uint16_t free_bufs = static_cast<uint16_t>(avail_idx - c_.last_avail);
+    if (free_bufs > c_.size) {
+        err.bad_chains++;
+        return 0;
+    }
+    const uint16_t old_used = c_.last_used;
+    uint16_t done = 0;
+    for (; done < n && free_bufs; done++) {
+        const rte_mbuf* seg = pkts[done];
+        uint32_t seg_off = 0;
+        uint32_t hdr_left = hdr_len_;
+        uint8_t* hdr = nullptr;
+        const uint16_t avail0 = c_.last_avail;
+        const uint16_t used0 = c_.last_used;
+        uint16_t bufs = 0;
+        bool bad = false;
+        // A chain per buffer; with mergeable buffers a packet takes buffers until it is
+        // written, without them it must fit the one chain.
+        while (seg || hdr_left) {
+            if (free_bufs == 0) break;   // out of buffers in the middle of a packet
+            const uint16_t head = c_.avail->ring[c_.last_avail & mask_];
+            int64_t w = copy_to_chain(head, seg, seg_off, hdr_left, bufs == 0 ? &hdr : nullptr);
+            c_.last_avail++;
+            free_bufs--;
+            if (w < 0) {
+                bad = true;
+                w = 0;
+            }
+            VirtqUsedElem& u = c_.used->ring[c_.last_used & mask_];
+            u.id = head;
+            u.len = static_cast<uint32_t>(w);
+            c_.last_used++;
+            bufs++;
+            if (bad || !c_.mrg_rxbuf) break;
+        }
+        if (bad || (c_.mrg_rxbuf && bufs > 1 && !hdr)) {
+            // Every buffer this packet took goes back empty (the guest drops a buffer
+            // shorter than the header); a first buffer too short for the header counts
+            // as bad too, since num_buffers could not be written.
+            for (uint16_t u = used0; u != c_.last_used; u++) c_.used->ring[u & mask_].len = 0;
+            err.bad_chains++;
+            continue;
+        }
+        if (seg || hdr_left) {
+            // Not written in full: take back the buffers (unpublished, still the guest's).
+            c_.last_avail = avail0;
+            c_.last_used = used0;
+            free_bufs = static_cast<uint16_t>(free_bufs + bufs);
+            if (c_.mrg_rxbuf) break;   // the ring is short: the caller retries or drops
+            err.too_big++;             // the guest's buffers are smaller than the packet
+            continue;
+        }
+        if (bufs > 1) {   // mergeable: tell the guest how many buffers make this packet
+            const uint16_t nb = bufs;
+            memcpy(hdr + kNumBuffersOff, &nb, sizeof(nb));
+        }
+    }
+    if (c_.last_used != old_used) publish_used(old_used);
+    return done;
+}
+
+void Vring::publish_used(uint16_t old_used) {
+    const uint16_t new_used = c_.last_used;
+    __atomic_store_n(&c_.used->idx, new_used, __ATOMIC_RELEASE);
+    if (c_.log) log_used(old_used, static_cast<uint16_t>(new_used - old_used));
+    if (c_.callfd < 0) return;
+    // The guest publishes its wish for an interrupt (flags or used_event), then re-reads
+    // used->idx; a full barrier between our store and our read of its wish closes the
+    // race where both sides miss each other (virtio 1.1, 2.6.7.2).
+    rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+    bool kick;
+    if (c_.event_idx) {
+        const uint16_t used_event = __atomic_load_n(&c_.avail->ring[c_.size], __ATOMIC_RELAXED);
+        kick = static_cast<uint16_t>(new_used - used_event - 1) <
+               static_cast<uint16_t>(new_used - old_used);
+    } else {
+        kick = !(__atomic_load_n(&c_.avail->flags, __ATOMIC_RELAXED) & kAvailNoInterrupt);
+    }
+    if (kick) eventfd_write(c_.callfd, 1);
+}
+
+void Vring::log_used(uint16_t from, uint16_t n) {
+    for (uint16_t i = 0; i < n; i++)
+        rte_vhost_log_used_vring(c_.vid, c_.vring_idx,
+                                 offsetof(VirtqUsed, ring) +
+                                     ((from + i) & mask_) * sizeof(VirtqUsedElem),
+                                 sizeof(VirtqUsedElem));
+    rte_vhost_log_used_vring(c_.vid, c_.vring_idx, offsetof(VirtqUsed, idx), sizeof(uint16_t));
+}
+
+}  // namespace vswitch

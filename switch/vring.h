@@ -1,0 +1,157 @@
+// The native virtio-net split virtqueue: the packet copies between guest memory and mbufs
+// that librte_vhost's rte_vhost_dequeue_burst / rte_vhost_enqueue_burst would do, written
+// for this switch's one case (no offloads, no indirect descriptors, no packed rings).
+//
+// Why: the two librte_vhost copies cost ~150 cycles per packet here (testpmd forwarding
+// between two net_vhost ports, docs/benchmarks.md), more than the whole switch's own work.
+// They handle every feature combination per packet (offload headers, async copies,
+// IOTLB, packed rings, locks per call). With the features this switch negotiates fixed,
+// a burst is: one acquire load of avail->idx, per packet one descriptor read, one
+// address translation and one copy, then one release store of used->idx.
+//
+// Contract:
+//  - librte_vhost still runs the vhost-user protocol (socket, memory table, vring
+//    addresses, feature negotiation); VhostPort hands a Vring the addresses it learned
+//    (attach) and takes the ring positions back (last_avail/last_used) before any
+//    protocol message is handled, so librte_vhost's own view stays right for
+//    GET_VRING_BASE, reconnects and live migration.
+//  - The guest is not trusted: every descriptor index, chain length and guest address is
+//    checked; a bad chain is returned to the guest with length 0 and counted, never
+//    followed outside guest memory.
+//  - One thread per Vring at a time (the PMD owning the queue, or the one holding the
+//    port's tx queue lock).
+//  - Negotiated features it relies on: VIRTIO_RING_F_INDIRECT_DESC and VIRTIO_F_RING_PACKED
+//    off (VhostPort disables them); VIRTIO_NET_F_MRG_RXBUF, VIRTIO_F_VERSION_1,
+//    VIRTIO_RING_F_EVENT_IDX and VHOST_F_LOG_ALL (dirty logging during live migration)
+//    either way.
+#pragma once
+
+#include <cstdint>
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace vswitch {
+
+// Split virtqueue layout and bits (virtio 1.1, 2.6; little-endian on x86). Our own:
+// linux/virtio_ring.h is not valid C++ (rte_vhost.h leaves it out for C++, and
+// rte_vhost_vring's ring pointers point to these layouts).
+struct VirtqDesc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+};
+struct VirtqAvail {
+    uint16_t flags;
+    uint16_t idx;
+    uint16_t ring[];   // then used_event, with VIRTIO_RING_F_EVENT_IDX
+};
+struct VirtqUsedElem {
+    uint32_t id;
+    uint32_t len;
+};
+struct VirtqUsed {
+    uint16_t flags;
+    uint16_t idx;
+    VirtqUsedElem ring[];
+};
+inline constexpr uint16_t kDescNext = 1, kDescWrite = 2, kDescIndirect = 4;
+inline constexpr uint16_t kAvailNoInterrupt = 1;
+// Feature bits.
+inline constexpr unsigned kFeatMrgRxbuf = 15, kFeatLogAll = 26, kFeatIndirectDesc = 28,
+                          kFeatEventIdx = 29, kFeatVersion1 = 32, kFeatRingPacked = 34;
+
+// Guest physical -> host virtual, for the regions of the vhost-user memory table.
+struct GuestMemory {
+    static constexpr uint32_t kMaxRegions = 8;   // VHOST_MEMORY_MAX_NREGIONS
+    struct Region {
+        uint64_t gpa = 0;
+        uint64_t size = 0;
+        uint64_t hva = 0;
+    };
+    Region regions[kMaxRegions];
+    uint32_t n = 0;
+
+    // The host address of [gpa, gpa + len) when one region holds all of it, else nullptr.
+    // hint: the region that answered last (most buffers of a guest sit in one region).
+    uint8_t* translate(uint64_t gpa, uint64_t len, uint32_t& hint) const {
+        if (hint < n && contains(regions[hint], gpa, len))
+            return reinterpret_cast<uint8_t*>(regions[hint].hva + (gpa - regions[hint].gpa));
+        for (uint32_t i = 0; i < n; i++)
+            if (contains(regions[i], gpa, len)) {
+                hint = i;
+                return reinterpret_cast<uint8_t*>(regions[i].hva + (gpa - regions[i].gpa));
+            }
+        return nullptr;
+    }
+
+private:
+    static bool contains(const Region& r, uint64_t gpa, uint64_t len) {
+        // Written so that no sum can wrap: a guest chooses gpa and len.
+        return gpa >= r.gpa && gpa - r.gpa < r.size && len <= r.size - (gpa - r.gpa);
+    }
+};
+
+// What a Vring needs to know about one virtqueue (from rte_vhost_get_vhost_vring and the
+// negotiated features).
+struct VringConfig {
+    VirtqDesc* desc = nullptr;
+    VirtqAvail* avail = nullptr;
+    VirtqUsed* used = nullptr;
+    uint16_t size = 0;              // a power of two (checked by attach)
+    uint16_t last_avail = 0;
+    uint16_t last_used = 0;
+    int callfd = -1;                // eventfd for guest interrupts; -1: never interrupt
+    bool mrg_rxbuf = false;         // VIRTIO_NET_F_MRG_RXBUF
+    bool version_1 = false;         // VIRTIO_F_VERSION_1 (12-byte header)
+    bool event_idx = false;         // VIRTIO_RING_F_EVENT_IDX
+    bool log = false;               // VHOST_F_LOG_ALL: log writes for live migration
+    int vid = -1;                   // for rte_vhost_log_* only
+    uint16_t vring_idx = 0;
+    const GuestMemory* mem = nullptr;
+};
+
+// Errors of one burst, for the port's drop counters.
+struct VringErrors {
+    uint32_t bad_chains = 0;        // invalid descriptor chain (returned to the guest, len 0)
+    uint32_t too_big = 0;           // guest tx: longer than kMaxPacket; guest rx: the guest
+                                    // buffer (no mergeable buffers) cannot hold the packet
+    uint32_t no_mbuf = 0;           // guest tx: mbufs for chained segments ran out
+};
+
+class Vring {
+public:
+    static constexpr uint32_t kMaxPacket = 65535 + 18;
+
+    // Returns false (and stays detached) when the addresses or the size are unusable.
+    bool attach(const VringConfig& c);
+    void detach() { attached_ = false; }
+    bool attached() const { return attached_; }
+    uint16_t last_avail() const { return c_.last_avail; }
+    uint16_t last_used() const { return c_.last_used; }
+
+    // Guest tx: up to n packets from the guest into fresh mbufs of mp. Packets whose chain
+    // is bad are consumed (returned to the guest) and counted in err, not returned.
+    uint16_t dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringErrors& err);
+
+    // Guest rx: copies pkts[0..n) into guest buffers while there are buffers. Returns how
+    // many were consumed, including those dropped and counted in err (too big for the
+    // guest's buffers, bad chain); the caller frees pkts[0..return).
+    uint16_t enqueue(rte_mbuf* const* pkts, uint16_t n, VringErrors& err);
+
+private:
+    bool copy_from_guest(uint16_t head, rte_mbuf* m, rte_mempool* mp, VringErrors& err);
+    int64_t copy_to_chain(uint16_t head, const rte_mbuf*& seg, uint32_t& seg_off,
+                          uint32_t& hdr_left, uint8_t** hdr_at);
+    void publish_used(uint16_t old_used);
+    void log_used(uint16_t from, uint16_t n);
+
+    VringConfig c_;
+    uint16_t mask_ = 0;
+    uint8_t hdr_len_ = 10;
+    bool attached_ = false;
+    uint32_t region_hint_ = 0;
+};
+
+}  // namespace vswitch
