@@ -123,6 +123,7 @@ struct VringErrors {
 class Vring {
 public:
     static constexpr uint32_t kMaxPacket = 65535 + 18;
+    static constexpr uint16_t kMaxBurst = 64;   // packets per dequeue / enqueue pass
 
     // Returns false (and stays detached) when the addresses or the size are unusable.
     bool attach(const VringConfig& c);
@@ -142,6 +143,7 @@ public:
 
 private:
     bool copy_from_guest(uint16_t head, rte_mbuf* m, rte_mempool* mp, VringErrors& err);
+    uint16_t enqueue_simple(rte_mbuf* const* pkts, uint16_t k);
     int64_t copy_to_chain(uint16_t head, const rte_mbuf*& seg, uint32_t& seg_off,
                           uint32_t& hdr_left, uint8_t** hdr_at);
     void publish_used(uint16_t old_used);

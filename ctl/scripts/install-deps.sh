@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libdpdk-dev dpdk libtbb-dev libprotobuf-dev
       protobuf-compiler libboost-dev catch2 libsystemd-dev python3 python3-scapy tshark
       iproute2 procps)
-[ "${1:-}" = "--bench" ] && pkgs+=(openvswitch-switch-dpdk linux-perf)
+# dpdk-testpmd (the benchmarks' traffic generator) is in dpdk-dev since 22.11.11 (in dpdk before).
+[ "${1:-}" = "--bench" ] && pkgs+=(openvswitch-switch-dpdk linux-perf dpdk-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
