@@ -81,11 +81,19 @@ std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
     return v;
 }
 
+// a + b (std::vector::insert of a range trips GCC 12's -Warray-bounds false positive).
+std::vector<uint8_t> concat(const std::vector<uint8_t>& a, const uint8_t* b, size_t nb) {
+    std::vector<uint8_t> out(a.size() + nb);
+    std::memcpy(out.data(), a.data(), a.size());
+    std::memcpy(out.data() + a.size(), b, nb);
+    return out;
+}
+
 std::vector<uint8_t> mbuf_bytes(const rte_mbuf* m) {
     std::vector<uint8_t> out;
     for (const rte_mbuf* s = m; s; s = s->next) {
         const uint8_t* p = rte_pktmbuf_mtod(s, const uint8_t*);
-        out.insert(out.end(), p, p + s->data_len);
+        out = concat(out, p, s->data_len);
     }
     return out;
 }
@@ -105,8 +113,8 @@ TEST_CASE("vring dequeue: a packet's bytes, minus the header, and the used ring"
     Vring vr;
     REQUIRE(vr.attach(g.config(true, true)));
     std::vector<uint8_t> frame = pattern(64, 1);
-    std::vector<uint8_t> with_hdr(12, 0xee);   // header content is ignored (no offloads)
-    with_hdr.insert(with_hdr.end(), frame.begin(), frame.end());
+    // The header's content is ignored (no offloads).
+    std::vector<uint8_t> with_hdr = concat(std::vector<uint8_t>(12, 0xee), frame.data(), frame.size());
     uint16_t h = g.chain({with_hdr}, 0);
     g.make_available(h);
 
@@ -135,8 +143,7 @@ TEST_CASE("vring dequeue: header in its own descriptor, a packet longer than one
     rte_mbuf* pkts[1];
     VringErrors e;
     REQUIRE(vr.dequeue(mp, pkts, 1, e) == 1);
-    std::vector<uint8_t> want = a;
-    want.insert(want.end(), b.begin(), b.end());
+    std::vector<uint8_t> want = concat(a, b.data(), b.size());
     CHECK(pkts[0]->nb_segs > 1);
     CHECK(pkts[0]->pkt_len == 4500);
     CHECK(mbuf_bytes(pkts[0]) == want);
@@ -206,8 +213,7 @@ TEST_CASE("vring enqueue: mergeable buffers, header and num_buffers", "[vring]")
     const uint8_t* b1 = g.host(g.desc[heads[1]].addr);
     const uint8_t* b2 = g.host(g.desc[heads[2]].addr);
     CHECK((b1[10] | b1[11] << 8) == 2);
-    std::vector<uint8_t> got(b1 + 12, b1 + 1024);
-    got.insert(got.end(), b2, b2 + (2000 - 1012));
+    std::vector<uint8_t> got = concat(std::vector<uint8_t>(b1 + 12, b1 + 1024), b2, 2000 - 1012);
     CHECK(got == big);
 }
 

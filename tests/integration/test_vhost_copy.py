@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""The two vhost-user copy paths (vring=native, the default, and vring=rte_vhost) forward
+the same traffic byte-exact: small frames (the burst fast path), jumbo frames (chained
+mbufs from the guest, mergeable buffers into it) and a mix in one burst; and a bad
+option value is refused."""
+import unittest
+
+from harness import MAC1, MAC2, SwitchTestCase
+
+
+class CopyPaths(SwitchTestCase):
+    def forward_mixed_sizes(self, vring):
+        for vm in ("vm1", "vm2"):
+            self.vm_port(vm, mtu=9000, vring=vring)
+        self.sw.ctl("add-flow", "priority=100,in_port=vm1,actions=output:vm2")
+        self.sw.ctl("add-flow", "priority=100,in_port=vm2,actions=output:vm1")
+        n = 3000
+        rep = self.run_traffic(
+            [self.vm_spec("vm1", mac=MAC1), self.vm_spec("vm2", mac=MAC2)],
+            ["--send", "vm1:dst=%s,count=%d,rate=50000,size=64,stream=1" % (MAC2, n),
+             "--send", "vm1:dst=%s,count=%d,rate=20000,size=9000,stream=2,sport=2000" % (MAC2, n),
+             "--send", "vm2:dst=%s,count=%d,rate=50000,size=1500,stream=3" % (MAC1, n),
+             "--send", "vm2:dst=%s,count=%d,rate=20000,size=4000,stream=4,sport=4000" % (MAC1, n),
+             "--recv", "vm2:expect=%d,timeout=10" % (2 * n),
+             "--recv", "vm1:expect=%d,timeout=10" % (2 * n)]).run()
+        for vm in ("vm1", "vm2"):
+            rx = rep["vms"][vm]["rx"]
+            drops = (self.sw.drops("vm1"), self.sw.drops("vm2"))
+            self.assertEqual(rx["valid"], 2 * n, (vring, vm, rx, drops))
+            self.assertEqual(rx["bad_payload"], 0, (vring, vm, rx))
+            self.assertEqual(rx["lost"], 0, (vring, vm, rx))
+        for vm in ("vm1", "vm2"):
+            self.assertEqual(self.sw.drops(vm), {}, (vring, vm))
+
+    def test_native_forwards_small_and_jumbo_frames_byte_exact(self):
+        self.forward_mixed_sizes("native")
+
+    def test_rte_vhost_forwards_small_and_jumbo_frames_byte_exact(self):
+        self.forward_mixed_sizes("rte_vhost")
+
+    def test_unknown_copy_path_is_refused(self):
+        out = self.sw.ctl_fail("add-port", "vm3", "type=vhost-user", "path=" + self.sock("vm3"),
+                               "vring=zerocopy")
+        self.assertIn("vring", out)
+        self.assertNotIn("vm3", [p["name"] for p in self.sw.json("show")["ports"]])
+
+
+if __name__ == "__main__":
+    unittest.main()
