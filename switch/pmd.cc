@@ -519,27 +519,40 @@ void Pmd::send(Port* port, uint16_t txq, TxMode mode, rte_mbuf** pkts, uint16_t 
     uint32_t len[2 * kBurst];
     for (uint16_t i = 0; i < n; i++) len[i] = pkts[i]->pkt_len;
     uint16_t sent;
-    uint64_t bytes = 0;
+    uint32_t port_drops = 0;   // consumed but dropped by the port itself (port.h)
     if (mode == TxMode::Shared) {
         rte_spinlock_lock(&port->txq_lock(txq));
         sent = port->tx_burst(txq, pkts, n);
-        for (uint16_t i = 0; i < sent; i++) bytes += len[i];
         // Under the lock: this queue's counters have several writers.
-        counter_add(qc.packets, sent);
-        counter_add(qc.bytes, bytes);
+        port_drops = count_sent(qc, len, sent);
         rte_spinlock_unlock(&port->txq_lock(txq));
         counter_add(ctr_.tx_shared_locks, 1);
     } else {
         sent = port->tx_burst(txq, pkts, n);
-        for (uint16_t i = 0; i < sent; i++) bytes += len[i];
-        counter_add(qc.packets, sent);
-        counter_add(qc.bytes, bytes);
+        port_drops = count_sent(qc, len, sent);
     }
-    counter_add(ctr_.tx_packets, sent);
+    counter_add(ctr_.tx_packets, sent - port_drops);
+    if (port_drops) qc.drops.fetch_add(port_drops, std::memory_order_relaxed);
     if (sent < n) {
         qc.drops.fetch_add(n - sent, std::memory_order_relaxed);
         drop(DropReason::TxFull, port, pkts + sent, n - sent);
     }
+}
+
+// Counts the first `sent` packets as the queue's output, less those the port consumed but
+// dropped under its own reason (a guest buffer too small, a bad descriptor), which
+// count as the queue's drops. Returns their number.
+uint32_t Pmd::count_sent(QueueCounters& qc, const uint32_t* len, uint16_t sent) {
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < sent; i++) bytes += len[i];
+    const uint32_t pd = qc.burst_port_drops;
+    if (__builtin_expect(pd != 0, 0)) {
+        bytes -= qc.burst_port_drop_bytes;
+        qc.burst_port_drops = qc.burst_port_drop_bytes = 0;
+    }
+    counter_add(qc.packets, sent - pd);
+    counter_add(qc.bytes, bytes);
+    return pd;
 }
 
 void Pmd::flush(const PollEntry& pe) {

@@ -123,6 +123,7 @@ private:
     void enqueue_output(uint32_t port_no, rte_mbuf* m);
     void flush(const PollEntry& pe);
     void send(Port* port, uint16_t txq, TxMode mode, rte_mbuf** pkts, uint16_t n);
+    uint32_t count_sent(QueueCounters& qc, const uint32_t* len, uint16_t sent);
     // pkts == nullptr: count only.
     void drop(DropReason r, Port* port, rte_mbuf** pkts, uint16_t n);
     void after_quiescent();

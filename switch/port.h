@@ -5,7 +5,10 @@
 //  - tx_burst(q) is called only by the PMD(s) the steering map gives tx queue q to;
 //    when more than one PMD shares q the caller holds txq_lock(q) (the map says so).
 //  - tx_burst() consumes (frees or hands to the device) the first `returned` mbufs;
-//    the rest stay the caller's, which frees them and counts the drop.
+//    the rest stay the caller's, which frees them and counts the drop. A port that
+//    drops some consumed packets itself (counted under its own reason) says how many,
+//    and their bytes, in the queue's burst_port_drops / burst_port_drop_bytes, so that
+//    the caller does not count them as sent.
 //  - One virtual call per burst, never per packet.
 //  - Per-queue counters are written only by the thread owning that queue (relaxed
 //    stores) and read by the control thread; drop reasons use relaxed fetch_add because
@@ -43,6 +46,10 @@ struct alignas(64) QueueCounters {
     std::atomic<uint64_t> bytes{0};
     std::atomic<uint64_t> drops{0};
     std::atomic<uint64_t> cycles{0};   // rx: busy TSC cycles spent on this queue's bursts
+    // tx: of the last tx_burst's consumed packets, those the port dropped (see above).
+    // Written by tx_burst, read and cleared by its caller (the queue's owner).
+    uint32_t burst_port_drops = 0;
+    uint32_t burst_port_drop_bytes = 0;
 };
 
 enum class PortType : uint8_t { VhostUser, Ethdev, Tunnel };

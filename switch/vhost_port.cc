@@ -213,9 +213,15 @@ uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
         sent = vr.enqueue(pkts, n, e);
         for (uint32_t r = 0; sent < n && r < tx_retries_; r++)
             sent = static_cast<uint16_t>(sent + vr.enqueue(pkts + sent, static_cast<uint16_t>(n - sent), e));
-        // Packets the guest could not take (too big, bad buffers) count as sent to the
-        // caller and under their own drop reason here.
-        if (__builtin_expect(e.bad_chains | e.too_big, 0)) count_vring_errors(e, false);
+        // Packets the guest could not take (too big, bad buffers) are consumed: counted
+        // under their own drop reason here, and reported so the PMD does not count them
+        // as sent (port.h).
+        if (__builtin_expect(e.bad_chains | e.too_big, 0)) {
+            count_vring_errors(e, false);
+            QueueCounters& qc = txq_stats(q);
+            qc.burst_port_drops = e.dropped;
+            qc.burst_port_drop_bytes = e.dropped_bytes;
+        }
     } else {
         int vid = vid_.load(std::memory_order_acquire);
         if (vid < 0 || !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1)) return 0;

@@ -269,6 +269,8 @@ uint16_t Vring::enqueue(rte_mbuf* const* pkts, uint16_t n, VringErrors& err) {
             // as bad too, since num_buffers could not be written.
             for (uint16_t u = used0; u != c_.last_used; u++) c_.used->ring[u & mask_].len = 0;
             err.bad_chains++;
+            err.dropped++;
+            err.dropped_bytes += pkts[done]->pkt_len;
             continue;
         }
         if (seg || hdr_left) {
@@ -278,6 +280,8 @@ uint16_t Vring::enqueue(rte_mbuf* const* pkts, uint16_t n, VringErrors& err) {
             free_bufs = static_cast<uint16_t>(free_bufs + bufs);
             if (c_.mrg_rxbuf) break;   // the ring is short: the caller retries or drops
             err.too_big++;             // the guest's buffers are smaller than the packet
+            err.dropped++;
+            err.dropped_bytes += pkts[done]->pkt_len;
             continue;
         }
         if (bufs > 1) {   // mergeable: tell the guest how many buffers make this packet

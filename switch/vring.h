@@ -118,6 +118,9 @@ struct VringErrors {
     uint32_t too_big = 0;           // guest tx: longer than kMaxPacket; guest rx: the guest
                                     // buffer (no mergeable buffers) cannot hold the packet
     uint32_t no_mbuf = 0;           // guest tx: mbufs for chained segments ran out
+    // Guest rx: packets enqueue consumed without delivering them (bad chain, too big).
+    uint32_t dropped = 0;
+    uint32_t dropped_bytes = 0;
 };
 
 class Vring {

@@ -38,6 +38,42 @@ class CopyPaths(SwitchTestCase):
     def test_rte_vhost_forwards_small_and_jumbo_frames_byte_exact(self):
         self.forward_mixed_sizes("rte_vhost")
 
+    def test_guest_without_mergeable_buffers_drops_what_does_not_fit_counted(self):
+        # vm2's virtio-user takes 2 KiB receive buffers and no mergeable buffers: its 4000-byte
+        # frames cannot be delivered. They are dropped as tx_guest_buffer_small, counted
+        # as the queue's drops and not as sent; everything else arrives.
+        for vm in ("vm1", "vm2"):
+            self.vm_port(vm, mtu=9000)
+        self.sw.ctl("add-flow", "priority=100,in_port=vm1,actions=output:vm2")
+        n, m = 2000, 300
+        rep = self.run_traffic(
+            [self.vm_spec("vm1", mac=MAC1), self.vm_spec("vm2", mac=MAC2) + ",mrg_rxbuf=0"],
+            ["--send", "vm1:dst=%s,count=%d,rate=20000,size=1000,stream=1" % (MAC2, n),
+             "--send", "vm1:dst=%s,count=%d,rate=5000,size=4000,stream=2,sport=2000" % (MAC2, m),
+             "--recv", "vm2:expect=%d,timeout=5" % n]).run()
+        rx = rep["vms"]["vm2"]["rx"]
+        self.assertEqual(rx["valid"], n, rx)
+        self.assertEqual(rx["bad_payload"], 0, rx)
+        self.assertEqual(self.sw.drops("vm2"), {"tx_guest_buffer_small": m})
+        p = self.sw.port("vm2")
+        self.assertEqual(int(p["tx_packets"]), n, p)
+        self.assertEqual(int(p["tx_bytes"]), n * 1000, p)
+        self.assertEqual(sum(int(q.get("drops", 0)) for q in p["txq"]), m, p)
+
+    def test_guest_asking_for_packed_rings_gets_split_rings(self):
+        # The native path does not offer packed rings; a guest that would use them
+        # negotiates split rings instead and forwards as usual.
+        for vm in ("vm1", "vm2"):
+            self.vm_port(vm)
+        self.sw.ctl("add-flow", "priority=100,in_port=vm1,actions=output:vm2")
+        n = 2000
+        rep = self.run_traffic(
+            [self.vm_spec("vm1", mac=MAC1) + ",packed_vq=1", self.vm_spec("vm2", mac=MAC2) + ",packed_vq=1"],
+            ["--send", "vm1:dst=%s,count=%d,rate=20000,size=256,stream=1" % (MAC2, n),
+             "--recv", "vm2:expect=%d,timeout=5" % n]).run()
+        rx = rep["vms"]["vm2"]["rx"]
+        self.assertEqual(rx["valid"], n, (rx, self.sw.drops("vm1"), self.sw.drops("vm2")))
+
     def test_unknown_copy_path_is_refused(self):
         out = self.sw.ctl_fail("add-port", "vm3", "type=vhost-user", "path=" + self.sock("vm3"),
                                "vring=zerocopy")

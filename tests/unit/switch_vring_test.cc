@@ -244,6 +244,8 @@ TEST_CASE("vring enqueue: out of buffers mid-packet takes nothing; too big witho
         CHECK(vr.enqueue(pkts, 2, e) == 2);
         rte_pktmbuf_free_bulk(pkts, 2);
         CHECK(e.too_big == 1);
+        CHECK(e.dropped == 1);             // consumed, not delivered: not counted as sent
+        CHECK(e.dropped_bytes == 1600);
         CHECK(g.used->idx == 1);
         CHECK(g.used->ring[0].id == h);
         CHECK(g.used->ring[0].len == 10 + 1400);
@@ -260,6 +262,7 @@ TEST_CASE("vring enqueue: out of buffers mid-packet takes nothing; too big witho
         CHECK(vr.enqueue(&m, 1, e) == 1);
         rte_pktmbuf_free(m);
         CHECK(e.bad_chains == 1);
+        CHECK(e.dropped == 1);
         CHECK(g.used->idx == 1);
         CHECK(g.used->ring[0].len == 0);
     }
