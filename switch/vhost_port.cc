@@ -45,9 +45,9 @@ int cb_new_connection(int vid) {
     return 0;
 }
 
-// The port rides in the extern ops' context: these run on the vhost-events thread, in
-// the middle of librte_vhost's message handling, where the registry lookup by path is
-// also safe but not needed.
+// Around every vhost-user message of a connection (vhost-events thread, inside
+// librte_vhost's message handling). librte_vhost does not hand the registration's
+// context back to these, so the port is found by vid as for the device callbacks.
 rte_vhost_msg_result cb_pre_message(int vid, void*) {
     if (VhostPort* p = port_of_vid(vid)) p->before_message(vid);
     return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
