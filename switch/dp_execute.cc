@@ -318,13 +318,6 @@ bool ipv4_df(const rte_mbuf* m, const PktInfo& pi) {
     return pi.l3t == kL3Ipv4 && (rte_pktmbuf_mtod(m, const uint8_t*)[pi.l3 + 6] & 0x40);
 }
 
-DropReason pop_drop_reason(encap::PopResult r) {
-    switch (r) {
-    case encap::PopResult::BadChecksum: return DropReason::TunnelBadChecksum;
-    case encap::PopResult::Fragment: return DropReason::TunnelFragment;
-    default: return DropReason::TunnelMalformed;
-    }
-}
 
 // TunnelPop: ends the list. Each packet is made private first even if the batch was
 // prepared already: an earlier Output may still share it, and pop moves its data start.
@@ -345,7 +338,7 @@ void tunnel_pop(Batch& b, const DpAction& a, DpExecSink& sink) {
             ok[n_ok++] = m;
         } else {
             rte_mbuf* one = m;
-            sink.dp_drop(pop_drop_reason(r), &one, 1);
+            sink.dp_drop(tunnel_pop_drop_reason(r), &one, 1);
         }
     }
     if (gone) sink.dp_drop(DropReason::ActionFailed, nullptr, gone);
@@ -587,6 +580,14 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
 }
 
 }  // namespace
+
+DropReason tunnel_pop_drop_reason(encap::PopResult r) {
+    switch (r) {
+    case encap::PopResult::BadChecksum: return DropReason::TunnelBadChecksum;
+    case encap::PopResult::Fragment: return DropReason::TunnelFragment;
+    default: return DropReason::TunnelMalformed;
+    }
+}
 
 void DpExecSink::dp_reply(rte_mbuf* const* pkts, uint16_t n) {
     rte_pktmbuf_free_bulk(const_cast<rte_mbuf**>(pkts), n);

@@ -93,6 +93,10 @@ inline constexpr uint16_t kExecBatchMax = 64;   // larger batches are run in chu
 void dp_execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const DpExecEnv& env,
                 DpExecSink& sink);
 
+// The drop reason of a failed encap::pop (tunnel_malformed, tunnel_bad_checksum,
+// tunnel_fragment), for the PMD's own pop path.
+DropReason tunnel_pop_drop_reason(encap::PopResult r);
+
 // RFC 1624 (eqn. 3) incremental Internet-checksum update: `csum` is a checksum field as
 // stored, old/new the replaced 16- or 32-bit words as stored (any byte order, as long
 // as all three use the same one).

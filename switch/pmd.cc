@@ -14,6 +14,7 @@
 #include "datapath.h"
 #include "flow_extract.h"
 #include "flow_hash.h"
+#include "wire.h"
 
 namespace vswitch {
 
@@ -111,20 +112,16 @@ uint16_t Pmd::poll(const PollEntry& pe, uint64_t now) {
     reply_port_ = pe.port_no;
     counter_add(qc.bytes, process(pe, pkts, n, nullptr, nullptr));
     if (n_recirc_) {
-        // Second pass for what tunnel pops produced. Its own arrays: a TunnelPop in this
-        // pass must not append to the list being processed (dp_recirculate drops it).
-        rte_mbuf* rp[kBurst];
-        encap::TunnelMd md[kBurst];
-        uint32_t ports[kBurst];
+        // Second pass for what tunnel pops produced, straight from the recirculation
+        // arrays: nothing appends to them during it (a pop in this pass is dropped
+        // before it could, see dp_recirculate), and process() reads md[i] and
+        // in_ports[i] before it compacts pkts over index i.
         const uint16_t nr = n_recirc_;
-        std::copy(recirc_pkts_, recirc_pkts_ + nr, rp);
-        std::copy(recirc_md_, recirc_md_ + nr, md);
-        std::copy(recirc_port_, recirc_port_ + nr, ports);
         n_recirc_ = 0;
         counter_add(ctr_.recirculated, nr);
         decap_pass_ = true;
         reply_port_ = 0;   // an answer to a decapsulated packet would need re-encapsulation
-        process(pe, rp, nr, ports, md);
+        process(pe, recirc_pkts_, nr, recirc_port_, recirc_md_);
         decap_pass_ = false;
     }
 
@@ -392,6 +389,9 @@ void Pmd::execute(const DpActionList& acts, rte_mbuf** pkts, const FlowKey* cons
         drop(DropReason::FlowDrop, pe.port, pkts, n);
         return;
     }
+    if (acts.size() == 1 && acts[0].type == DpActionType::TunnelPop && !decap_pass_ &&
+        pop_recirculate(acts[0], pkts, n))
+        return;
     if (acts.size() == 2 && acts[0].type == DpActionType::TunnelPush &&
         acts[1].type == DpActionType::Output && acts[0].port < acts.tunnels.size() &&
         encap_output(acts.tunnels[acts[0].port], acts[1].port, acts, pkts, keys, n))
@@ -439,6 +439,34 @@ bool Pmd::encap_output(const encap::TunnelHeader& h, uint32_t port_no, const DpA
         }
     }
     if (n_ok) dp_encapped(hashes, n_ok);
+    return true;
+}
+
+// The VPC decap path, [TunnelPop]: pop each packet and queue it for the second pass
+// directly, without the general executor's plan and per-packet prepare (which has
+// nothing to do for a private, direct packet whose headers are in its first segment).
+// Returns false, having done nothing, for a batch with any other packet: the general
+// path copies or linearizes those first.
+bool Pmd::pop_recirculate(const DpAction& a, rte_mbuf** pkts, uint16_t n) {
+    for (uint16_t i = 0; i < n; i++) {
+        const rte_mbuf* m = pkts[i];
+        const uint32_t want = std::min<uint32_t>(m->pkt_len, wire::kHdrMax);
+        if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1 || m->data_len < want)
+            return false;
+    }
+    const auto type = static_cast<encap::TunnelType>(a.arg.u32 & 0xff);
+    const auto udp_port = static_cast<uint16_t>(a.arg.u32 >> 16);
+    for (uint16_t i = 0; i < n; i++) {
+        rte_mbuf* m = pkts[i];
+        // One pop per received packet in the first pass, so there is always room.
+        const encap::PopResult r = encap::pop(m, type, udp_port, recirc_md_[n_recirc_]);
+        if (r == encap::PopResult::Ok) {
+            recirc_pkts_[n_recirc_] = m;
+            recirc_port_[n_recirc_++] = a.port;
+        } else {
+            drop(tunnel_pop_drop_reason(r), current_pe_->port, &m, 1);
+        }
+    }
     return true;
 }
 

@@ -120,6 +120,7 @@ private:
                  const PollEntry& pe);
     bool encap_output(const encap::TunnelHeader& h, uint32_t port_no, const DpActionList& acts,
                       rte_mbuf** pkts, const FlowKey* const* keys, uint16_t n);
+    bool pop_recirculate(const DpAction& a, rte_mbuf** pkts, uint16_t n);
     void enqueue_output(uint32_t port_no, rte_mbuf* m);
     void flush(const PollEntry& pe);
     void send(Port* port, uint16_t txq, TxMode mode, rte_mbuf** pkts, uint16_t n);
