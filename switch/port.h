@@ -46,6 +46,7 @@ struct alignas(64) QueueCounters {
     std::atomic<uint64_t> bytes{0};
     std::atomic<uint64_t> drops{0};
     std::atomic<uint64_t> cycles{0};   // rx: busy TSC cycles spent on this queue's bursts
+    std::atomic<uint64_t> retries{0};  // tx (vhost): extra enqueue attempts (tx-retries)
     // tx: of the last tx_burst's consumed packets, those the port dropped (see above).
     // Written by tx_burst, read and cleared by its caller (the queue's owner).
     uint32_t burst_port_drops = 0;

@@ -200,10 +200,14 @@ uint16_t VhostPort::rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
 
 uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
     const uint16_t v = static_cast<uint16_t>(q * 2);
-    // enqueue copies into guest memory, so what was sent is freed here. A full guest
-    // rx ring is retried a few times: a guest polling on another core frees slots within
-    // a few hundred nanoseconds, and a drop costs far more than a retry.
+    // enqueue copies into guest memory, so what was sent is freed here. A guest rx ring
+    // that filled up is retried while the guest keeps freeing slots (a guest polling on
+    // another core frees them within a few hundred nanoseconds, and a drop costs more
+    // than a retry), up to tx-retries times; an attempt that takes nothing ends it, as
+    // in OVS: a guest that is not draining now would only have the PMD spin on its ring
+    // index, a line the guest's core owns, at a cache miss per attempt.
     uint16_t sent;
+    uint32_t retries = 0;
     if (native_) {
         if (!native_live_.load(std::memory_order_acquire) ||
             !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1) || !vrings_[v].attached())
@@ -211,8 +215,10 @@ uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
         VringErrors e;
         Vring& vr = vrings_[v];
         sent = vr.enqueue(pkts, n, e);
-        for (uint32_t r = 0; sent < n && r < tx_retries_; r++)
-            sent = static_cast<uint16_t>(sent + vr.enqueue(pkts + sent, static_cast<uint16_t>(n - sent), e));
+        for (uint16_t got = sent; got && sent < n && retries < tx_retries_; retries++) {
+            got = vr.enqueue(pkts + sent, static_cast<uint16_t>(n - sent), e);
+            sent = static_cast<uint16_t>(sent + got);
+        }
         // Packets the guest could not take (too big, bad buffers) are consumed: counted
         // under their own drop reason here, and reported so the PMD does not count them
         // as sent (port.h).
@@ -226,9 +232,12 @@ uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
         int vid = vid_.load(std::memory_order_acquire);
         if (vid < 0 || !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1)) return 0;
         sent = rte_vhost_enqueue_burst(vid, v, pkts, n);
-        for (uint32_t r = 0; sent < n && r < tx_retries_; r++)
-            sent += rte_vhost_enqueue_burst(vid, v, pkts + sent, n - sent);
+        for (uint16_t got = sent; got && sent < n && retries < tx_retries_; retries++) {
+            got = rte_vhost_enqueue_burst(vid, v, pkts + sent, n - sent);
+            sent = static_cast<uint16_t>(sent + got);
+        }
     }
+    if (retries) counter_add(txq_stats(q).retries, retries);
     rte_pktmbuf_free_bulk(pkts, sent);
     return sent;
 }

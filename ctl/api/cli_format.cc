@@ -267,6 +267,7 @@ std::string queue_line(const char* dir, const api::QueueStats& q, bool with_pmd)
                          static_cast<ull>(q.packets()), static_cast<ull>(q.bytes()));
     if (with_pmd) s += strf(", pmd=%u", q.pmd());
     else s += strf(", drop=%llu", static_cast<ull>(q.drops()));
+    if (q.retries()) s += strf(", retries=%llu", static_cast<ull>(q.retries()));
     if (!q.enabled()) s += ", disabled";
     return s + "\n";
 }

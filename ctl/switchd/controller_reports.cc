@@ -46,6 +46,7 @@ void Controller::fill_port(const Port& p, api::PortInfo& out) const {
         qs->set_packets(c.packets.load(std::memory_order_relaxed));
         qs->set_bytes(c.bytes.load(std::memory_order_relaxed));
         qs->set_drops(c.drops.load(std::memory_order_relaxed));
+        qs->set_retries(c.retries.load(std::memory_order_relaxed));
         txp += qs->packets();
         txb += qs->bytes();
     }

@@ -74,6 +74,33 @@ class CopyPaths(SwitchTestCase):
         rx = rep["vms"]["vm2"]["rx"]
         self.assertEqual(rx["valid"], n, (rx, self.sw.drops("vm1"), self.sw.drops("vm2")))
 
+    def stalled_guest(self, vring):
+        # vm2 never reads its rx ring. Once its buffers are used up, a burst for it finds
+        # no room and is dropped tx_full at the first attempt: no retry, since a retry
+        # only follows an attempt that took packets. At most the burst that filled the
+        # ring retries (once: its retry takes nothing). Retrying regardless would make
+        # 8 attempts per dropped burst here, thousands in all.
+        for vm in ("vm1", "vm2"):
+            self.vm_port(vm, vring=vring)
+        self.sw.ctl("add-flow", "priority=100,in_port=vm1,actions=output:vm2")
+        n = 5000
+        self.run_traffic(
+            [self.vm_spec("vm1", mac=MAC1), self.vm_spec("vm2", mac=MAC2) + ",rx=0,ring=256"],
+            ["--send", "vm1:dst=%s,count=%d,rate=100000,size=64,stream=1" % (MAC2, n)]).run()
+        p = self.sw.port("vm2")
+        delivered = int(p["tx_packets"])
+        self.assertGreater(delivered, 0, p)
+        self.assertLessEqual(delivered, 256, p)
+        self.assertEqual(self.sw.drops("vm2"), {"tx_full": n - delivered}, (vring, p))
+        retries = sum(int(q.get("retries", 0)) for q in p["txq"])
+        self.assertLessEqual(retries, 2, (vring, p))
+
+    def test_native_stalled_guest_costs_no_retries(self):
+        self.stalled_guest("native")
+
+    def test_rte_vhost_stalled_guest_costs_no_retries(self):
+        self.stalled_guest("rte_vhost")
+
     def test_unknown_copy_path_is_refused(self):
         out = self.sw.ctl_fail("add-port", "vm3", "type=vhost-user", "path=" + self.sock("vm3"),
                                "vring=zerocopy")

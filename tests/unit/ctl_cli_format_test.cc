@@ -131,6 +131,7 @@ TEST_CASE("port-stats: queues and only non-zero drop reasons", "[ctl][format]") 
     t0->set_packets(98);
     t0->set_bytes(5880);
     t0->set_drops(2);
+    t0->set_retries(3);
     (*p->mutable_drops())["tx_full"] = 2;
     (*p->mutable_drops())["rx_runt"] = 0;
     (*p->mutable_drops())["rx_oversize"] = 1;
@@ -146,7 +147,7 @@ TEST_CASE("port-stats: queues and only non-zero drop reasons", "[ctl][format]") 
           "    tx pkts=98, bytes=5880, drop=2\n"
           "    rxq 0: pkts=60, bytes=3600, pmd=0\n"
           "    rxq 1: pkts=0, bytes=0, pmd=1, disabled\n"
-          "    txq 0: pkts=98, bytes=5880, drop=2\n"
+          "    txq 0: pkts=98, bytes=5880, drop=2, retries=3\n"
           "    drops: rx_oversize=1, tx_full=2\n"
           "port 3: vm2 (vhost-user, down)\n"
           "    rx pkts=0, bytes=0, drop=0\n"

@@ -179,6 +179,8 @@ VmSpec parse_vm(const std::string& arg) {
       uint64_t r = parse_u64(val, what);
       if (r < 64 || r > 32768 || (r & (r - 1))) throw UsageError(what + ": must be a power of 2 in 64..32768");
       v.ring = unsigned(r);
+    } else if (k == "rx") {
+      v.rx = parse_bool(val, what);
     } else if (kDevargPassthrough.count(k)) {
       v.devargs.emplace_back(k, val);
     } else {

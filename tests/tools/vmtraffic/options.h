@@ -29,6 +29,7 @@ struct VmSpec {
   bool server = false;       // virtio-user listens (vhost side is client)
   rte_ether_addr mac{};      // always set (default derived from the name)
   unsigned ring = 1024;      // virtio queue_size
+  bool rx = true;            // false: never read its rx queues (a guest that stopped draining)
   std::vector<std::pair<std::string, std::string>> devargs;  // passthrough
 };
 

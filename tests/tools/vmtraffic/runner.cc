@@ -396,7 +396,7 @@ void Runner::run() {
     while (!*stop_ && mono_now() < until) {  // keep the rx rings drained meanwhile
       uint64_t now = rte_rdtsc();
       for (auto& vm : st_.vms)
-        for (uint16_t q = 0; q < vm.spec->queues; q++) rx_queue(vm, q, now);
+        for (uint16_t q = 0; vm.spec->rx && q < vm.spec->queues; q++) rx_queue(vm, q, now);
       usleep(500);
     }
     if (*stop_) {
@@ -434,7 +434,7 @@ void Runner::run() {
     // receiving ring 16x faster than it was read, the switch dropped on tx_full, and the
     // generator, not the switch, set the rate.
     for (auto& vm : st_.vms)
-      for (uint16_t q = 0; q < vm.spec->queues; q++)
+      for (uint16_t q = 0; vm.spec->rx && q < vm.spec->queues; q++)
         for (size_t b = 0; b < rx_bursts_per_loop_; b++) {
           const uint16_t got = rx_queue(vm, q, now);
           moved += got;
