@@ -99,6 +99,9 @@ struct DpAction {
         a.port = tunnel_port;
         return a;
     }
+    // TunnelPop's arguments, as tunnel_pop() packed them.
+    encap::TunnelType pop_type() const { return static_cast<encap::TunnelType>(arg.u32 & 0xff); }
+    uint16_t pop_udp_port() const { return static_cast<uint16_t>(arg.u32 >> 16); }
     bool operator==(const DpAction& o) const;
 
 private:

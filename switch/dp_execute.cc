@@ -322,8 +322,8 @@ bool ipv4_df(const rte_mbuf* m, const PktInfo& pi) {
 // TunnelPop: ends the list. Each packet is made private first even if the batch was
 // prepared already: an earlier Output may still share it, and pop moves its data start.
 void tunnel_pop(Batch& b, const DpAction& a, DpExecSink& sink) {
-    const auto type = static_cast<encap::TunnelType>(a.arg.u32 & 0xff);
-    const auto udp_port = static_cast<uint16_t>(a.arg.u32 >> 16);
+    const encap::TunnelType type = a.pop_type();
+    const uint16_t udp_port = a.pop_udp_port();
     rte_mbuf* ok[kExecBatchMax];
     encap::TunnelMd md[kExecBatchMax];
     uint16_t n_ok = 0, gone = 0;

@@ -448,17 +448,19 @@ bool Pmd::encap_output(const encap::TunnelHeader& h, uint32_t port_no, const DpA
 // Returns false, having done nothing, for a batch with any other packet: the general
 // path copies or linearizes those first.
 bool Pmd::pop_recirculate(const DpAction& a, rte_mbuf** pkts, uint16_t n) {
+    // One pop per received packet, so there is room; if not, the general path drops
+    // the excess under its reason.
+    if (n > kBurst - n_recirc_) return false;
     for (uint16_t i = 0; i < n; i++) {
         const rte_mbuf* m = pkts[i];
         const uint32_t want = std::min<uint32_t>(m->pkt_len, wire::kHdrMax);
         if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1 || m->data_len < want)
             return false;
     }
-    const auto type = static_cast<encap::TunnelType>(a.arg.u32 & 0xff);
-    const auto udp_port = static_cast<uint16_t>(a.arg.u32 >> 16);
+    const encap::TunnelType type = a.pop_type();
+    const uint16_t udp_port = a.pop_udp_port();
     for (uint16_t i = 0; i < n; i++) {
         rte_mbuf* m = pkts[i];
-        // One pop per received packet in the first pass, so there is always room.
         const encap::PopResult r = encap::pop(m, type, udp_port, recirc_md_[n_recirc_]);
         if (r == encap::PopResult::Ok) {
             recirc_pkts_[n_recirc_] = m;
