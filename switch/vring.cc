@@ -15,6 +15,11 @@
 namespace vswitch {
 namespace {
 
+// Requests a line we are about to write. The guest's core read it last (a buffer's
+// header, a used entry), so a plain prefetch would fetch it shared and the store would
+// pay a second trip for ownership; with -march=native on x86 this is PREFETCHW.
+inline void prefetch_for_write(const void* p) { __builtin_prefetch(p, 1, 3); }
+
 // The virtio-net header the device writes in front of every received packet (virtio
 // 1.1, 5.1.6): with offloads off, all zeros (no checksum or GSO to describe) except
 // num_buffers (bytes 10-11, present with MRG_RXBUF or VERSION_1), 1 unless a mergeable
@@ -302,6 +307,9 @@ uint16_t Vring::enqueue_simple(rte_mbuf* const* pkts, uint16_t k) {
     for (uint16_t i = 0; i < k; i++) {
         heads[i] = c_.avail->ring[(c_.last_avail + i) & mask_];
         rte_prefetch0(&c_.desc[heads[i] & mask_]);
+        // The used entries this burst fills (about 8 to a line).
+        if (((c_.last_used + i) & 7) == 0 || i == 0)
+            prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
     }
     uint8_t* dst[kMaxBurst];
     uint16_t fit = 0;
@@ -313,7 +321,8 @@ uint16_t Vring::enqueue_simple(rte_mbuf* const* pkts, uint16_t k) {
         if ((d.flags & (kDescNext | kDescWrite | kDescIndirect)) != kDescWrite || d.len < need) break;
         dst[fit] = c_.mem->translate(d.addr, need, region_hint_);
         if (!dst[fit]) break;
-        rte_prefetch0(dst[fit]);
+        prefetch_for_write(dst[fit]);
+        prefetch_for_write(dst[fit] + need - 1);   // the copy's last line (often the same)
         rte_prefetch0(rte_pktmbuf_mtod(m, const uint8_t*));
     }
     for (uint16_t i = 0; i < fit; i++) {
