@@ -27,6 +27,14 @@ inline void prefetch_for_write(const void* p) { __builtin_prefetch(p, 1, 3); }
 constexpr uint32_t kNumBuffersOff = 10;
 constexpr uint8_t kRxHeader[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0};
 
+// The header is 12 or 10 bytes: with the length spelled out as a constant the compiler
+// writes it with two stores; a memcpy of a run-time length is a libc call through the
+// PLT, which was ~9% of the decap path's cycles.
+inline void write_rx_header(uint8_t* dst, uint32_t len) {
+    if (len == 12) memcpy(dst, kRxHeader, 12);
+    else memcpy(dst, kRxHeader, 10);
+}
+
 }  // namespace
 
 bool Vring::attach(const VringConfig& c) {
@@ -327,7 +335,7 @@ uint16_t Vring::enqueue_simple(rte_mbuf* const* pkts, uint16_t k) {
     }
     for (uint16_t i = 0; i < fit; i++) {
         const rte_mbuf* m = pkts[i];
-        memcpy(dst[i], kRxHeader, hdr_len_);
+        write_rx_header(dst[i], hdr_len_);
         rte_memcpy(dst[i] + hdr_len_, rte_pktmbuf_mtod(m, const uint8_t*), m->pkt_len);
         VirtqUsedElem& u = c_.used->ring[(c_.last_used + i) & mask_];
         u.id = heads[i];
