@@ -240,18 +240,30 @@ uint64_t Pmd::process(const PollEntry& pe, rte_mbuf** pkts, uint16_t n, const ui
         batches[b].n++;
         batches[b].bytes += pkts[i]->pkt_len;
     }
-    uint16_t fill[kBurst];
-    for (uint16_t b = 0, at = 0; b < nb; b++) {
-        batches[b].start = fill[b] = at;
-        at = static_cast<uint16_t>(at + batches[b].n);
-    }
     rte_mbuf* grouped[kBurst];
     const FlowKey* grouped_keys[kBurst];
-    for (uint16_t i = 0; i < k; i++) {
-        if (batch_of[i] == kNoBatch) continue;
-        const uint16_t at = fill[batch_of[i]]++;
-        grouped[at] = pkts[i];
-        grouped_keys[at] = &keys[i];
+    if (nb == 1) {
+        // One megaflow, the common case: the burst in order. The sort's per-packet
+        // increment of a fill counter in memory is a store-to-load chain (~17% of this
+        // function in the decap profile); a register counter is not.
+        batches[0].start = 0;
+        for (uint16_t i = 0, at = 0; i < k; i++) {
+            if (batch_of[i] == kNoBatch) continue;
+            grouped[at] = pkts[i];
+            grouped_keys[at++] = &keys[i];
+        }
+    } else {
+        uint16_t fill[kBurst];
+        for (uint16_t b = 0, at = 0; b < nb; b++) {
+            batches[b].start = fill[b] = at;
+            at = static_cast<uint16_t>(at + batches[b].n);
+        }
+        for (uint16_t i = 0; i < k; i++) {
+            if (batch_of[i] == kNoBatch) continue;
+            const uint16_t at = fill[batch_of[i]]++;
+            grouped[at] = pkts[i];
+            grouped_keys[at] = &keys[i];
+        }
     }
     for (uint16_t b = 0; b < nb; b++) {
         Batch& bt = batches[b];
