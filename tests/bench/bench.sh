@@ -232,11 +232,23 @@ summary() {         # name scen label -> detail line; sets M_<name> and C_<name>
          n, s, m, mn, mx, l, c, gc, sw/NR, g/NR, b, (fw != "-" ? " fwd=" fw : ""), (lk != "" ? " tx_shared_locks_max=" lk : ""), f}' $f
 }
 
+# The cross-core cache-line round trip between the two CPUs, before each repetition: on a
+# VM host it changes with where the hypervisor puts the vCPUs, and every vhost packet pays
+# it several times, so it tells a slow period from a slow switch (tests/bench/c2c_latency.cc).
+C2C_LATENCY=${C2C_LATENCY:-$BUILD/tests/bench/c2c_latency}
+c2c_probe() {       # scenario rep -> appends to $LOG/c2c-$1.runs
+  [ -x "$C2C_LATENCY" ] || return 0
+  local out; out=$("$C2C_LATENCY" -a $SW_CORE -b $GEN_CORE -n 100000 2>&1) || return 0
+  log "c2c $1$2: $out"
+  sed -n 's/^c2c_round_trip_ns=\([0-9.]*\).*/\1/p' <<<"$out" >> $LOG/c2c-$1.runs
+}
+
 loop_scenario() {   # A | B | P | overlay
   local s=$1 r t gdesc
   : > $LOG/vswitch-$s.runs; : > $LOG/vswitch-$s.contended; : > $LOG/ovs-$s.runs; : > $LOG/ovs-$s.contended
-  : > $LOG/pcap-$s.runs; : > $LOG/pcap-$s.contended
+  : > $LOG/pcap-$s.runs; : > $LOG/pcap-$s.contended; : > $LOG/c2c-$s.runs
   for r in $(seq $REPS); do
+    c2c_probe $s $r
     for t in $(seq $TRIES); do vsw_run $s $r $t && break; sleep 5; done
     if [ $OVS = 1 ]; then
       if [ $s = P ] || is_overlay $s; then for t in $(seq $TRIES); do ovs_run_own $s $r $t && break; sleep 5; done
@@ -262,6 +274,7 @@ loop_scenario() {   # A | B | P | overlay
     else
       echo "scenario=$s vswitch mpps=$M_vswitch cyc/pkt=$C_vswitch | ${OVS_NA:-ovs-dpdk: failed}  $layout"
     fi
+    [ -s $LOG/c2c-$s.runs ] && echo "c2c scenario=$s round_trip_ns=$(paste -sd, $LOG/c2c-$s.runs) (CPU$SW_CORE<->CPU$GEN_CORE, before each repetition)"
     [ -n "$CONTENDED" ] && echo "WARNING: no uncontended run for:$CONTENDED (CPU share < $MINCPU): figures are not reliable"
   } | tee -a $LOG/summary.txt
 }
