@@ -16,6 +16,19 @@ done
 echo "install-deps: installing ${missing[*]}"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# The packages' daemons must not start on installation: dpdk.service binds the NICs
+# listed in /etc/dpdk/interfaces, and the distribution's ovs-vswitchd (the DPDK build
+# once openvswitch-switch-dpdk is in) would bring up DPDK without --no-pci if its
+# database ever had dpdk-init set, probing the host's own PCI NIC. Nothing here needs
+# them running: tests and benchmarks start their own processes, always with --no-pci.
+# policy-rc.d exiting 101 is Debian's way to say "do not start services" to the
+# maintainer scripts; an existing one is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e $policy ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee $policy >/dev/null
+    $SUDO chmod 755 $policy
+    trap '$SUDO rm -f $policy' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
