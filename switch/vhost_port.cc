@@ -198,14 +198,30 @@ uint16_t VhostPort::rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
     return rte_vhost_dequeue_burst(vid, v, env_.mbuf_pool, pkts, n);
 }
 
+namespace {
+
+// One enqueue, then retries of what is left while the guest keeps freeing slots (a guest
+// polling on another core frees them within a few hundred nanoseconds, and a drop costs
+// more than a retry), up to max_retries; an attempt that takes nothing ends it, as in
+// OVS: a guest that is not draining now would only have the PMD spin on its ring index,
+// a line the guest's core owns, at a cache miss per attempt. Adds the retries made to
+// *retries. enqueue(pkts, n) -> how many of pkts it took.
+template <class Enqueue>
+uint16_t enqueue_retrying(Enqueue enqueue, rte_mbuf** pkts, uint16_t n, uint32_t max_retries,
+                          uint32_t& retries) {
+    uint16_t sent = enqueue(pkts, n);
+    for (uint16_t got = sent; got && sent < n && retries < max_retries; retries++) {
+        got = enqueue(pkts + sent, static_cast<uint16_t>(n - sent));
+        sent = static_cast<uint16_t>(sent + got);
+    }
+    return sent;
+}
+
+}  // namespace
+
 uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
     const uint16_t v = static_cast<uint16_t>(q * 2);
-    // enqueue copies into guest memory, so what was sent is freed here. A guest rx ring
-    // that filled up is retried while the guest keeps freeing slots (a guest polling on
-    // another core frees them within a few hundred nanoseconds, and a drop costs more
-    // than a retry), up to tx-retries times; an attempt that takes nothing ends it, as
-    // in OVS: a guest that is not draining now would only have the PMD spin on its ring
-    // index, a line the guest's core owns, at a cache miss per attempt.
+    // enqueue copies into guest memory, so what was sent is freed here.
     uint16_t sent;
     uint32_t retries = 0;
     if (native_) {
@@ -214,11 +230,8 @@ uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
             return 0;
         VringErrors e;
         Vring& vr = vrings_[v];
-        sent = vr.enqueue(pkts, n, e);
-        for (uint16_t got = sent; got && sent < n && retries < tx_retries_; retries++) {
-            got = vr.enqueue(pkts + sent, static_cast<uint16_t>(n - sent), e);
-            sent = static_cast<uint16_t>(sent + got);
-        }
+        sent = enqueue_retrying([&](rte_mbuf** p, uint16_t c) { return vr.enqueue(p, c, e); },
+                                pkts, n, tx_retries_, retries);
         // Packets the guest could not take (too big, bad buffers) are consumed: counted
         // under their own drop reason here, and reported so the PMD does not count them
         // as sent (port.h).
@@ -231,11 +244,9 @@ uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
     } else {
         int vid = vid_.load(std::memory_order_acquire);
         if (vid < 0 || !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1)) return 0;
-        sent = rte_vhost_enqueue_burst(vid, v, pkts, n);
-        for (uint16_t got = sent; got && sent < n && retries < tx_retries_; retries++) {
-            got = rte_vhost_enqueue_burst(vid, v, pkts + sent, n - sent);
-            sent = static_cast<uint16_t>(sent + got);
-        }
+        sent = enqueue_retrying(
+            [&](rte_mbuf** p, uint16_t c) { return rte_vhost_enqueue_burst(vid, v, p, c); }, pkts,
+            n, tx_retries_, retries);
     }
     if (retries) counter_add(txq_stats(q).retries, retries);
     rte_pktmbuf_free_bulk(pkts, sent);

@@ -315,10 +315,10 @@ uint16_t Vring::enqueue_simple(rte_mbuf* const* pkts, uint16_t k) {
     for (uint16_t i = 0; i < k; i++) {
         heads[i] = c_.avail->ring[(c_.last_avail + i) & mask_];
         rte_prefetch0(&c_.desc[heads[i] & mask_]);
-        // The used entries this burst fills (about 8 to a line).
-        if (((c_.last_used + i) & 7) == 0 || i == 0)
-            prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
     }
+    // The used entries this burst fills: 8 to a line, so every 8th and the last.
+    for (uint16_t i = 0; i < k; i += 8) prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
+    if (k) prefetch_for_write(&c_.used->ring[(c_.last_used + k - 1) & mask_]);
     uint8_t* dst[kMaxBurst];
     uint16_t fit = 0;
     for (; fit < k; fit++) {
