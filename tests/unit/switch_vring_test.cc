@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -215,6 +216,55 @@ TEST_CASE("vring enqueue: mergeable buffers, header and num_buffers", "[vring]")
     CHECK((b1[10] | b1[11] << 8) == 2);
     std::vector<uint8_t> got = concat(std::vector<uint8_t>(b1 + 12, b1 + 1024), b2, 2000 - 1012);
     CHECK(got == big);
+}
+
+// A DPDK guest posts its buffers so that the header ends one line and the packet starts
+// the next. The header a recycled buffer still holds is not rewritten: the line stays
+// shared and the guest's read of num_buffers stays in its own cache. Here the header's
+// page is read-only, so a write to it faults; a stale header is still rewritten.
+TEST_CASE("vring enqueue: an unchanged header is not written", "[vring]") {
+    rte_mempool* mp = vsw_test_eal();
+    const long page = sysconf(_SC_PAGESIZE);
+    auto* bufs = static_cast<uint8_t*>(mmap(nullptr, 4 * page, PROT_READ | PROT_WRITE,
+                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    REQUIRE(bufs != MAP_FAILED);
+    constexpr uint64_t kBufGpa = 0x80000000;
+    for (bool mrg : {true, false}) {
+        const uint32_t hl = mrg ? 12 : 10;
+        CAPTURE(mrg);
+        FakeGuest g;
+        g.gm.n = 2;
+        g.gm.regions[1] = {kBufGpa, uint64_t(4 * page), reinterpret_cast<uint64_t>(bufs)};
+        Vring vr;
+        REQUIRE(vr.attach(g.config(mrg, false)));
+        // Buffer 0: header [page - hl, page), as the guest left it; buffer 1: header at
+        // [3 * page - hl, 3 * page), stale (a transmit header with a checksum request).
+        std::memset(bufs, 0xee, 4 * page);
+        std::memset(bufs + page - hl, 0, hl);
+        if (mrg) bufs[page - 2] = 1;
+        bufs[3 * page - hl] = 1;   // VIRTIO_NET_HDR_F_NEEDS_CSUM
+        const uint64_t off[2] = {uint64_t(page - hl), uint64_t(3 * page - hl)};
+        for (uint64_t o : off) {
+            const uint16_t d = g.next_desc++;
+            g.desc[d] = {kBufGpa + o, uint32_t(hl + 1500), kDescWrite, 0};
+            g.make_available(d);
+        }
+        REQUIRE(mprotect(bufs, page, PROT_READ) == 0);
+        std::vector<uint8_t> a = pattern(64, 9), b = pattern(200, 3);
+        rte_mbuf* pkts[2] = {make_mbuf(mp, a), make_mbuf(mp, b)};
+        VringErrors e;
+        CHECK(vr.enqueue(pkts, 2, e) == 2);   // a write to buffer 0's header would fault
+        rte_pktmbuf_free_bulk(pkts, 2);
+        REQUIRE(mprotect(bufs, page, PROT_READ | PROT_WRITE) == 0);
+        CHECK(g.used->idx == 2);
+        CHECK(g.used->ring[0].len == hl + 64);
+        CHECK(std::vector<uint8_t>(bufs + page, bufs + page + 64) == a);
+        CHECK(std::vector<uint8_t>(bufs + 3 * page, bufs + 3 * page + 200) == b);
+        std::vector<uint8_t> want(hl, 0);
+        if (mrg) want[10] = 1;
+        CHECK(std::vector<uint8_t>(bufs + 3 * page - hl, bufs + 3 * page) == want);
+    }
+    munmap(bufs, 4 * page);
 }
 
 TEST_CASE("vring enqueue: out of buffers mid-packet takes nothing; too big without mergeable", "[vring]") {
