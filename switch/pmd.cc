@@ -42,6 +42,7 @@ int Pmd::run() {
     rte_rcu_qsbr_thread_online(qsv, id_);
     seen_removal_gen_ = dp_.classifier().removal_generation();
     emc_.clear();
+    GuestNotifyBatch::install(&notify_);
 
     uint64_t t = rte_rdtsc();
     while (!stop_.load(std::memory_order_relaxed)) {
@@ -68,6 +69,9 @@ int Pmd::run() {
             got[i] = poll(cfg->polls[i], t);
             total += got[i];
         }
+        // Inside the iteration's cycles, and before the quiescent report below (the rings
+        // it checks stay attached until then).
+        notify_.flush();
         const uint64_t now = rte_rdtsc();
         const uint64_t dt = now - t;
         t = now;
@@ -82,6 +86,8 @@ int Pmd::run() {
         rte_rcu_qsbr_quiescent(qsv, id_);
         after_quiescent();
     }
+    notify_.flush();
+    GuestNotifyBatch::install(nullptr);
     rte_rcu_qsbr_thread_offline(qsv, id_);
     rte_rcu_qsbr_thread_unregister(qsv, id_);
     return 0;

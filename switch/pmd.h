@@ -23,6 +23,7 @@
 #include "port.h"
 #include "steering.h"
 #include "upcall.h"
+#include "vring.h"
 
 struct rte_mbuf;
 
@@ -148,6 +149,7 @@ private:
     std::atomic<bool> stop_{false};
     PmdCounters ctr_;
     Emc emc_;
+    GuestNotifyBatch notify_;   // vhost interrupt checks of this iteration (vring.h)
     bool emc_on_ = true;
     uint32_t emc_threshold_ = UINT32_MAX;   // insert when rng_ <= this (UINT32_MAX: always)
     // EMC bypass (emc_probe_burst): decided per window of probed packets.

@@ -371,19 +371,53 @@ void Vring::publish_used(uint16_t old_used) {
     __atomic_store_n(&c_.used->idx, new_used, __ATOMIC_RELEASE);
     if (c_.log) log_used(old_used, static_cast<uint16_t>(new_used - old_used));
     if (c_.callfd < 0) return;
-    // The guest publishes its wish for an interrupt (flags or used_event), then re-reads
-    // used->idx; a full barrier between our store and our read of its wish closes the
-    // race where both sides miss each other (virtio 1.1, 2.6.7.2).
+    if (GuestNotifyBatch* b = GuestNotifyBatch::installed()) {
+        b->add(*this, old_used, new_used);
+        return;
+    }
     rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+    notify_if_wanted(old_used, new_used);
+}
+
+// The guest publishes its wish for an interrupt (flags or used_event), then re-reads
+// used->idx; our store of used->idx, a full barrier, then this read of its wish close the
+// race where both sides miss each other.
+void Vring::notify_if_wanted(uint16_t from, uint16_t to) {
     bool kick;
     if (c_.event_idx) {
         const uint16_t used_event = __atomic_load_n(&c_.avail->ring[c_.size], __ATOMIC_RELAXED);
-        kick = static_cast<uint16_t>(new_used - used_event - 1) <
-               static_cast<uint16_t>(new_used - old_used);
+        kick = static_cast<uint16_t>(to - used_event - 1) < static_cast<uint16_t>(to - from);
     } else {
         kick = !(__atomic_load_n(&c_.avail->flags, __ATOMIC_RELAXED) & kAvailNoInterrupt);
     }
     if (kick) eventfd_write(c_.callfd, 1);
+}
+
+namespace {
+// Initial-exec: a plain %fs-relative load on the hot path, never __tls_get_addr.
+thread_local GuestNotifyBatch* t_notify_batch __attribute__((tls_model("initial-exec"))) = nullptr;
+}  // namespace
+
+void GuestNotifyBatch::install(GuestNotifyBatch* b) { t_notify_batch = b; }
+GuestNotifyBatch* GuestNotifyBatch::installed() { return t_notify_batch; }
+
+void GuestNotifyBatch::add(Vring& v, uint16_t from, uint16_t to) {
+    // A ring published twice in one iteration (several rx queues feeding one output) is
+    // checked once over the whole range.
+    for (uint16_t i = 0; i < n_; i++)
+        if (e_[i].v == &v) {
+            e_[i].to = to;
+            return;
+        }
+    if (n_ == kMax) flush();
+    e_[n_++] = {&v, from, to};
+}
+
+void GuestNotifyBatch::flush() {
+    if (n_ == 0) return;
+    rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (uint16_t i = 0; i < n_; i++) e_[i].v->notify_if_wanted(e_[i].from, e_[i].to);
+    n_ = 0;
 }
 
 void Vring::log_used(uint16_t from, uint16_t n) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "eal_fixture.h"
@@ -342,6 +343,7 @@ TEST_CASE("vring interrupts follow the guest's wish (flags, or used_event)", "[v
         rte_mbuf* m = make_mbuf(mp, pattern(64, 1));
         VringErrors e;
         REQUIRE(vr.enqueue(&m, 1, e) == 1);
+        rte_pktmbuf_free(m);
         CHECK(pending(fd) == 0);
         // Guest wants one for the next buffer.
         if (event_idx) used_event = 1;   // interrupt when used->idx goes past 1
@@ -351,6 +353,79 @@ TEST_CASE("vring interrupts follow the guest's wish (flags, or used_event)", "[v
         CHECK(pending(fd) == 1);
         rte_pktmbuf_free(m);
         close(fd);
+    }
+}
+
+// A PMD checks the guest's wish once per iteration (GuestNotifyBatch::flush), over every
+// entry it published to a ring during the iteration; a full batch checks early.
+TEST_CASE("vring interrupts: a PMD's batch checks each ring once, at its flush", "[vring]") {
+    rte_mempool* mp = vsw_test_eal();
+    auto pending = [](int fd) {
+        eventfd_t v = 0;
+        return eventfd_read(fd, &v) == 0 ? v : 0;
+    };
+    struct Ring {
+        FakeGuest g;
+        Vring vr;
+        int fd = eventfd(0, EFD_NONBLOCK);
+        ~Ring() { close(fd); }
+    };
+    auto make_ring = [](Ring& r, bool event_idx) {
+        REQUIRE(r.fd >= 0);
+        VringConfig c = r.g.config(true, true);
+        c.callfd = r.fd;
+        c.event_idx = event_idx;
+        REQUIRE(r.vr.attach(c));
+        for (int i = 0; i < 4; i++) r.g.make_available(r.g.chain({std::vector<uint8_t>(256)}, kDescWrite));
+    };
+    auto send_one = [&](Vring& vr) {
+        rte_mbuf* m = make_mbuf(mp, pattern(64, 1));
+        VringErrors e;
+        REQUIRE(vr.enqueue(&m, 1, e) == 1);
+        rte_pktmbuf_free(m);
+    };
+    GuestNotifyBatch batch;
+    struct Installed {   // uninstalled however the section ends
+        explicit Installed(GuestNotifyBatch* b) { GuestNotifyBatch::install(b); }
+        ~Installed() { GuestNotifyBatch::install(nullptr); }
+    } installed(&batch);
+    SECTION("event_idx: two publishes, one range, one kick at the flush") {
+        Ring a, quiet;
+        make_ring(a, true);
+        make_ring(quiet, false);
+        a.g.avail->ring[FakeGuest::kSize] = 1;   // used_event: wants entry 1 signalled
+        quiet.g.avail->flags = kAvailNoInterrupt;
+        send_one(a.vr);   // entry 0: not asked for
+        send_one(quiet.vr);
+        send_one(a.vr);   // entry 1: asked for, but the check waits for the flush
+        CHECK(a.g.used->idx == 2);   // published at once all the same
+        CHECK(pending(a.fd) == 0);
+        CHECK_FALSE(batch.empty());
+        batch.flush();
+        CHECK(batch.empty());
+        CHECK(pending(a.fd) == 1);
+        CHECK(pending(quiet.fd) == 0);
+    }
+    SECTION("flags: the wish is read at the flush, after the publish") {
+        Ring a;
+        make_ring(a, false);
+        a.g.avail->flags = kAvailNoInterrupt;
+        send_one(a.vr);
+        a.g.avail->flags = 0;   // the guest turns interrupts on, then re-reads used->idx
+        batch.flush();
+        CHECK(pending(a.fd) == 1);
+    }
+    SECTION("a full batch checks its rings early") {
+        std::vector<std::unique_ptr<Ring>> rings;
+        for (int i = 0; i <= GuestNotifyBatch::kMax; i++) {
+            rings.push_back(std::make_unique<Ring>());
+            make_ring(*rings.back(), false);
+            send_one(rings.back()->vr);
+        }
+        for (int i = 0; i < GuestNotifyBatch::kMax; i++) CHECK(pending(rings[i]->fd) == 1);
+        CHECK(pending(rings.back()->fd) == 0);
+        batch.flush();
+        CHECK(pending(rings.back()->fd) == 1);
     }
 }
 
