@@ -14,6 +14,7 @@
 #include "datapath.h"
 #include "flow_extract.h"
 #include "flow_hash.h"
+#include "mbuf_free.h"
 #include "wire.h"
 
 namespace vswitch {
@@ -671,7 +672,7 @@ void Pmd::drop(DropReason r, Port* port, rte_mbuf** pkts, uint16_t n) {
     if (n == 0) return;
     counter_add(ctr_.drops[static_cast<size_t>(r)], n);
     if (port) port->count_drop(r, n);
-    if (pkts) rte_pktmbuf_free_bulk(pkts, n);
+    if (pkts) free_mbufs(pkts, n);
 }
 
 }  // namespace vswitch

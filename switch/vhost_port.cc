@@ -1,5 +1,7 @@
 #include "vhost_port.h"
 
+#include "mbuf_free.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <rte_mbuf.h>
 #include <rte_vhost.h>
 
+#include "mbuf_free.h"
 #include "port_options.h"
 
 namespace vswitch {
@@ -249,7 +252,7 @@ uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
             n, tx_retries_, retries);
     }
     if (retries) counter_add(txq_stats(q).retries, retries);
-    rte_pktmbuf_free_bulk(pkts, sent);
+    free_mbufs(pkts, sent);
     return sent;
 }
 
