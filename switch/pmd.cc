@@ -78,6 +78,7 @@ int Pmd::run() {
         t = now;
         if (total) {
             counter_add(ctr_.busy_cycles, dt);
+            counter_add(ctr_.busy_iterations, 1);
             for (size_t i = 0; i < np; i++)
                 if (got[i]) counter_add(*cfg->polls[i].cycles, dt * got[i] / total);
         } else {

@@ -63,6 +63,7 @@ struct alignas(64) PmdCounters {
     std::atomic<uint64_t> busy_cycles{0};
     std::atomic<uint64_t> idle_cycles{0};
     std::atomic<uint64_t> iterations{0};
+    std::atomic<uint64_t> busy_iterations{0};   // iterations that received packets
     std::atomic<uint64_t> tx_shared_locks{0};
     std::atomic<uint64_t> recirculated{0};     // decapsulated packets looked up again
     std::atomic<uint64_t> affinity_hits{0};    // decapsulated packets sent to the VM queue

@@ -355,6 +355,11 @@ std::string format_pmd_stats(const api::PmdStatsReply& r) {
              strf(" (%llu of %llu cycles)\n", static_cast<ull>(p.busy_cycles()),
                   static_cast<ull>(total));
         s += strf("  iterations: %llu\n", static_cast<ull>(p.iterations()));
+        // The average burst: at a few packets per busy iteration, avg cycles/pkt is mostly
+        // the iteration's fixed cost (the PMD is not loaded), not the cost of a packet.
+        if (p.busy_iterations())
+            s += strf("  packets per busy iteration: %.1f\n",
+                      static_cast<double>(rx) / static_cast<double>(p.busy_iterations()));
         s += strf("  shared tx-queue locks: %llu\n", static_cast<ull>(p.tx_shared_locks()));
         if (p.megaflow_full())
             s += strf("  megaflow cache full: %llu upcalls not installed\n",

@@ -111,6 +111,7 @@ api::PmdStats read_pmd(const Pmd& pmd, uint64_t hz) {
     s.set_busy_cycles(ld(c.busy_cycles));
     s.set_idle_cycles(ld(c.idle_cycles));
     s.set_iterations(ld(c.iterations));
+    s.set_busy_iterations(ld(c.busy_iterations));
     s.set_tx_shared_locks(ld(c.tx_shared_locks));
     s.set_megaflow_full(ld(c.megaflow_full));
     s.set_recirculated(ld(c.recirculated));
@@ -135,6 +136,7 @@ void subtract(api::PmdStats& a, const api::PmdStats& b) {
     a.set_busy_cycles(a.busy_cycles() - b.busy_cycles());
     a.set_idle_cycles(a.idle_cycles() - b.idle_cycles());
     a.set_iterations(a.iterations() - b.iterations());
+    a.set_busy_iterations(a.busy_iterations() - b.busy_iterations());
     a.set_tx_shared_locks(a.tx_shared_locks() - b.tx_shared_locks());
     a.set_megaflow_full(a.megaflow_full() - b.megaflow_full());
     a.set_recirculated(a.recirculated() - b.recirculated());

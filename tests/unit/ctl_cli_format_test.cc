@@ -182,6 +182,7 @@ TEST_CASE("pmd-stats", "[ctl][format]") {
     p->set_busy_cycles(250000);
     p->set_idle_cycles(750000);
     p->set_iterations(4000);
+    p->set_busy_iterations(125);
     p->set_cycles_per_packet(250);
     p->set_tx_shared_locks(12);
     p->set_n_rxq(2);
@@ -202,6 +203,7 @@ TEST_CASE("pmd-stats", "[ctl][format]") {
           "  avg cycles/pkt: 250.00\n"
           "  busy: 25.0% (250000 of 1000000 cycles)\n"
           "  iterations: 4000\n"
+          "  packets per busy iteration: 8.0\n"
           "  shared tx-queue locks: 12\n"
           "  drops: tx_full=10\n"
           "pmd 1 (core 3):\n"
