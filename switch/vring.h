@@ -184,6 +184,8 @@ private:
     uint16_t enqueue_simple(rte_mbuf* const* pkts, uint16_t k);
     int64_t copy_to_chain(uint16_t head, const rte_mbuf*& seg, uint32_t& seg_off,
                           uint32_t& hdr_left, uint8_t** hdr_at);
+    void guess_next_chains(uint16_t n);
+    void prefetch_guessed_chains() const;
     void publish_used(uint16_t old_used);
     void log_used(uint16_t from, uint16_t n);
     // After a full barrier: kicks the guest if it asked for an interrupt for any of the
@@ -196,6 +198,8 @@ private:
     uint8_t hdr_len_ = 10;
     bool attached_ = false;
     uint32_t region_hint_ = 0;
+    uint16_t guess_head_ = 0;   // first descriptor of the next burst, guessed
+    uint16_t guess_n_ = 0;      // how many to prefetch; 0: no guess
 };
 
 }  // namespace vswitch
