@@ -1,7 +1,5 @@
 #include "vhost_port.h"
 
-#include "mbuf_free.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
