@@ -323,7 +323,6 @@ bool ipv4_df(const rte_mbuf* m, const PktInfo& pi) {
     return pi.l3t == kL3Ipv4 && (rte_pktmbuf_mtod(m, const uint8_t*)[pi.l3 + 6] & 0x40);
 }
 
-
 // TunnelPop: ends the list. Each packet is made private first even if the batch was
 // prepared already: an earlier Output may still share it, and pop moves its data start.
 void tunnel_pop(Batch& b, const DpAction& a, DpExecSink& sink) {
