@@ -61,6 +61,7 @@ int Pmd::run() {
         // One TSC read per iteration: in a VM rdtsc costs tens of cycles, too much to
         // pay per rx queue. The iteration's cycles are shared among the queues that
         // received, in proportion to their packets.
+        if (cfg != current_cfg_) n_hints_ = n_hints_next_ = 0;   // queues may have moved
         current_cfg_ = cfg;
         if (dp_.injected_pending()) drain_injected(*cfg);
         uint16_t got[kMaxPollsPerPmd];
@@ -73,6 +74,9 @@ int Pmd::run() {
         // Inside the iteration's cycles, and before the quiescent report below (the rings
         // it checks stay attached until then).
         notify_.flush();
+        std::copy(hints_next_, hints_next_ + n_hints_next_, hints_);
+        n_hints_ = n_hints_next_;
+        n_hints_next_ = 0;
         const uint64_t now = rte_rdtsc();
         const uint64_t dt = now - t;
         t = now;
@@ -110,6 +114,7 @@ uint16_t Pmd::poll(const PollEntry& pe, uint64_t now) {
     rte_mbuf* pkts[kBurst];
     const uint16_t n = pe.port->rx_burst(pe.rxq, pkts, kBurst);
     if (n == 0) return 0;
+    if (n_hints_) give_tx_hints();
     current_pe_ = &pe;
     now_ = now;
 
@@ -582,6 +587,22 @@ void Pmd::drain_injected(const PmdConfig& cfg) {
     flush(pe);
 }
 
+void Pmd::note_tx_hint(uint32_t port_no, uint16_t txq, uint16_t n) {
+    for (uint16_t i = 0; i < n_hints_next_; i++)
+        if (hints_next_[i].port == port_no && hints_next_[i].txq == txq) {
+            hints_next_[i].n = std::max(hints_next_[i].n, n);
+            return;
+        }
+    if (n_hints_next_ < kMaxTxHints)
+        hints_next_[n_hints_next_++] = {static_cast<uint16_t>(port_no), txq, n};
+}
+
+void Pmd::give_tx_hints() {
+    for (uint16_t i = 0; i < n_hints_; i++)
+        if (Port* p = dp_.port_fast(hints_[i].port)) p->prepare_tx(hints_[i].txq, hints_[i].n);
+    n_hints_ = 0;
+}
+
 // Sends n packets of buffer b to tx queue txq of port under slot mode `mode`.
 void Pmd::send(Port* port, uint16_t txq, TxMode mode, rte_mbuf** pkts, uint16_t n) {
     QueueCounters& qc = port->txq_stats(txq);
@@ -600,6 +621,7 @@ void Pmd::send(Port* port, uint16_t txq, TxMode mode, rte_mbuf** pkts, uint16_t 
     } else {
         sent = port->tx_burst(txq, pkts, n);
         port_drops = count_sent(qc, len, sent);
+        note_tx_hint(port->port_no(), txq, n);
     }
     counter_add(ctr_.tx_packets, sent - port_drops);
     if (port_drops) qc.drops.fetch_add(port_drops, std::memory_order_relaxed);

@@ -126,6 +126,8 @@ private:
     void enqueue_output(uint32_t port_no, rte_mbuf* m);
     void flush(const PollEntry& pe);
     void send(Port* port, uint16_t txq, TxMode mode, rte_mbuf** pkts, uint16_t n);
+    void note_tx_hint(uint32_t port_no, uint16_t txq, uint16_t n);
+    void give_tx_hints();
     uint32_t count_sent(QueueCounters& qc, const uint32_t* len, uint16_t sent);
     // pkts == nullptr: count only.
     void drop(DropReason r, Port* port, rte_mbuf** pkts, uint16_t n);
@@ -182,6 +184,20 @@ private:
     std::unique_ptr<OutBuf[]> out_;          // kMaxPorts
     uint16_t dirty_[kMaxPorts];
     uint16_t n_dirty_ = 0;
+    // Port::prepare_tx hints: the queues this PMD owns and sent to in one iteration are
+    // hinted after the first burst received in the next (give_tx_hints). A burst later
+    // than the send, so the lines the hint reads (asked for by that send) have arrived,
+    // and a burst ahead of the next send, so the lines it asks for arrive before it.
+    struct TxHint {
+        uint16_t port;
+        uint16_t txq;
+        uint16_t n;
+    };
+    static constexpr uint16_t kMaxTxHints = 8;   // more queues in one iteration: not hinted
+    TxHint hints_[kMaxTxHints];        // to give in this iteration
+    TxHint hints_next_[kMaxTxHints];   // noted in this iteration
+    uint16_t n_hints_ = 0;
+    uint16_t n_hints_next_ = 0;
     const PollEntry* current_pe_ = nullptr;   // the rx queue whose burst is in flight
     const PmdConfig* current_cfg_ = nullptr;
     // Decapsulated packets waiting for their second pass (filled by dp_recirculate during

@@ -71,6 +71,10 @@ public:
     // Fast path.
     virtual uint16_t rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) = 0;
     virtual uint16_t tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) = 0;
+    // A hint from the PMD that owns tx queue q outright (never a shared queue): about n
+    // packets will go out on q soon. A port whose tx writes into memory another core
+    // owns (a guest's receive buffers) may request those lines now; others ignore it.
+    virtual void prepare_tx(uint16_t q, uint16_t n) { (void)q, (void)n; }
 
     // Control path.
     virtual std::string state() const = 0;          // "up" | "down" | "error"

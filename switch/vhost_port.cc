@@ -254,6 +254,14 @@ uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
     return sent;
 }
 
+void VhostPort::prepare_tx(uint16_t q, uint16_t n) {
+    const uint16_t v = static_cast<uint16_t>(q * 2);
+    // The checks of tx_burst: the ring may have been detached since the last burst.
+    if (native_ && native_live_.load(std::memory_order_acquire) &&
+        ((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1) && vrings_[v].attached())
+        vrings_[v].prefetch_next_enqueue(n);
+}
+
 void VhostPort::count_vring_errors(const VringErrors& e, bool guest_tx) {
     if (guest_tx) {
         count_drop(DropReason::RxBadDescriptor, e.bad_chains);

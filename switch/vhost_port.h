@@ -37,6 +37,7 @@ public:
 
     uint16_t rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override;
     uint16_t tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override;
+    void prepare_tx(uint16_t q, uint16_t n) override;
 
     std::string state() const override;
     bool rxq_enabled(uint16_t q) const override;

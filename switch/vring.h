@@ -179,7 +179,17 @@ public:
     // guest's buffers, bad chain); the caller frees pkts[0..return).
     uint16_t enqueue(rte_mbuf* const* pkts, uint16_t n, VringErrors& err);
 
+    // Guest rx, a hint between two enqueues: requests the lines the next enqueue of up
+    // to n packets will write (the buffers the guest had posted at the last enqueue, and
+    // their used entries). Each is a transfer from the guest's core; asked for here, a
+    // burst ahead, they arrive while the PMD works on the next burst, instead of holding
+    // up the copies and the iteration's barrier, which waits for every store to guest
+    // memory. Reads only what the guest has already posted and writes nothing; the
+    // same thread rules as enqueue.
+    void prefetch_next_enqueue(uint16_t n);
+
 private:
+    bool posted(uint16_t want, uint16_t& count, VringErrors& err);
     bool copy_from_guest(uint16_t head, rte_mbuf* m, rte_mempool* mp, VringErrors& err);
     uint16_t enqueue_simple(rte_mbuf* const* pkts, uint16_t k);
     int64_t copy_to_chain(uint16_t head, const rte_mbuf*& seg, uint32_t& seg_off,
@@ -200,6 +210,7 @@ private:
     uint32_t region_hint_ = 0;
     uint16_t guess_head_ = 0;   // first descriptor of the next burst, guessed
     uint16_t guess_n_ = 0;      // how many to prefetch; 0: no guess
+    uint16_t avail_seen_ = 0;   // avail->idx as last read
 };
 
 }  // namespace vswitch

@@ -319,6 +319,88 @@ TEST_CASE("vring enqueue: out of buffers mid-packet takes nothing; too big witho
     }
 }
 
+// avail->idx is a line the guest's core writes: while the last value read shows enough
+// posted entries, it is not read again. Here the guest "moves" it to an impossible value
+// after the first burst: the buffers known posted are still used, without a read (and so
+// without an error); only when they run out is it read, found bad and counted.
+TEST_CASE("vring: avail->idx is read again only when what it showed runs out", "[vring]") {
+    rte_mempool* mp = vsw_test_eal();
+    SECTION("enqueue") {
+        FakeGuest g;
+        Vring vr;
+        REQUIRE(vr.attach(g.config(true, true)));
+        for (int i = 0; i < 4; i++) g.make_available(g.chain({std::vector<uint8_t>(256)}, kDescWrite));
+        auto send = [&](uint16_t n, VringErrors& e) {
+            std::vector<rte_mbuf*> pkts;
+            for (uint16_t i = 0; i < n; i++) pkts.push_back(make_mbuf(mp, pattern(64, uint8_t(i))));
+            const uint16_t got = vr.enqueue(pkts.data(), n, e);
+            rte_pktmbuf_free_bulk(pkts.data(), n);
+            return got;
+        };
+        VringErrors e;
+        CHECK(send(1, e) == 1);
+        g.avail->idx = static_cast<uint16_t>(g.avail->idx + 100);   // more than the ring holds
+        CHECK(send(3, e) == 3);
+        CHECK(e.bad_chains == 0);
+        CHECK(g.used->idx == 4);
+        CHECK(send(1, e) == 0);   // nothing known posted: read, and refused
+        CHECK(e.bad_chains == 1);
+        CHECK(g.used->idx == 4);
+    }
+    SECTION("dequeue") {
+        FakeGuest g;
+        Vring vr;
+        REQUIRE(vr.attach(g.config(true, true)));
+        for (int i = 0; i < 3; i++) g.make_available(g.chain({pattern(12 + 60, uint8_t(i))}, 0));
+        rte_mbuf* pkts[3];
+        VringErrors e;
+        CHECK(vr.dequeue(mp, pkts, 1, e) == 1);
+        g.avail->idx = static_cast<uint16_t>(g.avail->idx + 100);
+        CHECK(vr.dequeue(mp, pkts + 1, 2, e) == 2);
+        CHECK(e.bad_chains == 0);
+        const std::vector<uint8_t> sent = pattern(72, 2);
+        CHECK(mbuf_bytes(pkts[2]) == std::vector<uint8_t>(sent.begin() + 12, sent.end()));
+        rte_pktmbuf_free_bulk(pkts, 3);
+        rte_mbuf* more[1];
+        CHECK(vr.dequeue(mp, more, 1, e) == 0);
+        CHECK(e.bad_chains == 1);
+    }
+}
+
+// The hint between two enqueues only reads (and prefetches): whatever the guest posted,
+// including a head out of the table and an address outside its memory, guest memory and
+// the ring positions are left as they were, and the next enqueue works as without it.
+TEST_CASE("vring: the hint before an enqueue changes nothing", "[vring]") {
+    rte_mempool* mp = vsw_test_eal();
+    FakeGuest g;
+    Vring vr;
+    REQUIRE(vr.attach(g.config(true, true)));
+    vr.prefetch_next_enqueue(32);   // nothing known posted yet
+    const uint16_t good = g.chain({std::vector<uint8_t>(256)}, kDescWrite);
+    g.make_available(good);
+    const uint16_t far = g.chain({std::vector<uint8_t>(256)}, kDescWrite);
+    g.desc[far].addr = 0x10;   // not guest memory
+    g.make_available(far);
+    g.make_available(good);
+    g.avail->ring[2] = 999;   // out of the table
+    g.make_available(g.chain({std::vector<uint8_t>(256)}, kDescWrite));
+    rte_mbuf* first = make_mbuf(mp, pattern(64, 1));
+    VringErrors e;
+    REQUIRE(vr.enqueue(&first, 1, e) == 1);   // learns what is posted
+    rte_pktmbuf_free(first);
+    const std::vector<uint8_t> before = g.mem;
+    const uint16_t la = vr.last_avail(), lu = vr.last_used();
+    for (uint16_t n : {0, 1, 3, 64, 1000}) vr.prefetch_next_enqueue(n);
+    CHECK(g.mem == before);
+    CHECK(vr.last_avail() == la);
+    CHECK(vr.last_used() == lu);
+    rte_mbuf* next = make_mbuf(mp, pattern(64, 2));
+    CHECK(vr.enqueue(&next, 1, e) == 1);   // the bad address: returned empty, counted
+    rte_pktmbuf_free(next);
+    CHECK(e.bad_chains == 1);
+    CHECK(g.used->ring[1].len == 0);
+}
+
 TEST_CASE("vring interrupts follow the guest's wish (flags, or used_event)", "[vring]") {
     rte_mempool* mp = vsw_test_eal();
     auto pending = [](int fd) {
