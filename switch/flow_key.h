@@ -20,6 +20,9 @@
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #endif
 
 namespace vswitch {
@@ -105,10 +108,23 @@ inline void flow_key_apply_mask(FlowKey& dst, const FlowKey& key, const FlowKey&
 
 // (key & mask) == masked, without materialising the masked key.
 inline bool flow_key_matches(const FlowKey& key, const FlowKey& mask, const FlowKey& masked) {
+#if defined(__AVX2__)
+    // Three 32-byte lanes instead of twelve words (fewer registers in the lookup loops).
+    const auto* k = reinterpret_cast<const __m256i*>(&key);
+    const auto* m = reinterpret_cast<const __m256i*>(&mask);
+    const auto* v = reinterpret_cast<const __m256i*>(&masked);
+    __m256i d = _mm256_setzero_si256();
+    for (int i = 0; i < 3; i++)
+        d = _mm256_or_si256(d, _mm256_xor_si256(_mm256_and_si256(_mm256_loadu_si256(k + i),
+                                                                 _mm256_loadu_si256(m + i)),
+                                                _mm256_loadu_si256(v + i)));
+    return _mm256_testz_si256(d, d);
+#else
     uint64_t diff = 0;
     for (size_t i = 0; i < FlowKey::kWords; i++)
         diff |= (key.word(i) & mask.word(i)) ^ masked.word(i);
     return diff == 0;
+#endif
 }
 
 // mask |= other (used by translation to accumulate the fields the tables looked at).

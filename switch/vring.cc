@@ -255,6 +255,14 @@ uint16_t Vring::dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringError
     // A burst that filled the request leaves more behind, most likely.
     guess_next_chains(count == n ? count : 0);
     publish_used(old_used);
+    // The next burst's used entries, a burst ahead: asked for only at the burst that
+    // writes them, the lines were still on their way from the guest's core when the
+    // stores were made, and every later store of the PMD (flow keys, packet headers)
+    // queued behind them in the store buffer (C profile: 38% of flow_extract on the
+    // first store into the key). The guest reads only entries it was given, and those
+    // share at most one line with these.
+    for (uint16_t i = 0; i < count; i += 8) prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
+    prefetch_for_write(&c_.used->ring[(c_.last_used + count - 1) & mask_]);
     return got;
 }
 
