@@ -256,11 +256,10 @@ uint16_t Vring::dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringError
     guess_next_chains(count == n ? count : 0);
     publish_used(old_used);
     // The next burst's used entries, a burst ahead: asked for only at the burst that
-    // writes them, the lines were still on their way from the guest's core when the
-    // stores were made, and every later store of the PMD (flow keys, packet headers)
-    // queued behind them in the store buffer (C profile: 38% of flow_extract on the
-    // first store into the key). The guest reads only entries it was given, and those
-    // share at most one line with these.
+    // writes them, their lines can still be on their way from the guest's core when the
+    // stores are made, and x86 commits stores in order, so every later store of the PMD
+    // would wait behind them. The guest reads only entries it was given, and those share
+    // at most one line with these.
     for (uint16_t i = 0; i < count; i += 8) prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
     prefetch_for_write(&c_.used->ring[(c_.last_used + count - 1) & mask_]);
     return got;
@@ -387,9 +386,9 @@ uint16_t Vring::enqueue(rte_mbuf* const* pkts, uint16_t n, VringErrors& err) {
 void Vring::prefetch_next_enqueue(uint16_t n) {
     // Only buffers the guest had posted: their slots and descriptors no longer change,
     // so reading them takes no line the guest is still writing.
-    const uint16_t posted = static_cast<uint16_t>(avail_seen_ - c_.last_avail);
-    if (posted > c_.size) return;
-    n = std::min<uint16_t>({n, posted, kMaxBurst});
+    const uint16_t known = static_cast<uint16_t>(avail_seen_ - c_.last_avail);
+    if (known > c_.size) return;
+    n = std::min<uint16_t>({n, known, kMaxBurst});
     for (uint16_t i = 0; i < n; i++) {
         const uint16_t head = c_.avail->ring[(c_.last_avail + i) & mask_];
         if (head >= c_.size) break;   // enqueue will find and count it
