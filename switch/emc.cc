@@ -37,7 +37,7 @@ void Emc::insert(const FlowKey& key, uint32_t hash, Megaflow* f) {
     Entry* victim = nullptr;
     for (uint32_t w = 0; w < kWays; w++) {
         Entry& e = set[w];
-        if (e.flow != nullptr && e.hash == hash && Emc::keys_equal(e.key, key)) {
+        if (e.flow != nullptr && e.hash == hash && flow_key_equal(e.key, key)) {
             e.flow = f;   // refresh: the key is already there
             return;
         }

@@ -5,10 +5,6 @@
 
 #include <cstdint>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
 #include "flow_key.h"
 #include "megaflow.h"
 
@@ -31,7 +27,7 @@ public:
         const Entry* set = &entries_[(hash & (kSets - 1)) * kWays];
         for (uint32_t w = 0; w < kWays; w++) {
             const Entry& e = set[w];
-            if (e.hash == hash && e.flow != nullptr && keys_equal(e.key, key)) {
+            if (e.hash == hash && e.flow != nullptr && flow_key_equal(e.key, key)) {
                 Megaflow* f = e.flow;
                 return f->dead.load(std::memory_order_relaxed) ? nullptr : f;
             }
@@ -53,26 +49,6 @@ public:
     }
 
 private:
-    static bool keys_equal(const FlowKey& a, const FlowKey& b) {
-        // Branch-free compare: the common case is a hit, where every byte is checked.
-#if defined(__AVX2__)
-        // Three 32-byte lanes. The word loop below ran out of registers in lookup()'s
-        // loop and spilled through xmm moves (most of lookup's cycles in the decap
-        // profile).
-        static_assert(sizeof(FlowKey) == 3 * sizeof(__m256i));
-        const auto* pa = reinterpret_cast<const __m256i*>(&a);
-        const auto* pb = reinterpret_cast<const __m256i*>(&b);
-        __m256i d = _mm256_xor_si256(_mm256_loadu_si256(pa), _mm256_loadu_si256(pb));
-        d = _mm256_or_si256(d, _mm256_xor_si256(_mm256_loadu_si256(pa + 1), _mm256_loadu_si256(pb + 1)));
-        d = _mm256_or_si256(d, _mm256_xor_si256(_mm256_loadu_si256(pa + 2), _mm256_loadu_si256(pb + 2)));
-        return _mm256_testz_si256(d, d);
-#else
-        uint64_t diff = 0;
-        for (size_t i = 0; i < FlowKey::kWords; i++) diff |= a.word(i) ^ b.word(i);
-        return diff == 0;
-#endif
-    }
-
     // hash first: a probe that misses on the hash touches only the entry's first line.
     struct Entry {
         uint32_t hash;

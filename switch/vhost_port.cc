@@ -183,12 +183,10 @@ VhostPort::~VhostPort() {
 uint16_t VhostPort::rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
     const uint16_t v = static_cast<uint16_t>(q * 2 + 1);
     if (native_) {
-        // Not live while a protocol message is handled (or no guest): nothing to read.
-        if (!native_live_.load(std::memory_order_acquire) ||
-            !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1) || !vrings_[v].attached())
-            return 0;
+        Vring* vr = live_vring(v);
+        if (!vr) return 0;
         VringErrors e;
-        const uint16_t got = vrings_[v].dequeue(env_.mbuf_pool, pkts, n, e);
+        const uint16_t got = vr->dequeue(env_.mbuf_pool, pkts, n, e);
         if (__builtin_expect(e.bad_chains | e.too_big | e.no_mbuf, 0)) count_vring_errors(e, true);
         return got;
     }
@@ -226,12 +224,10 @@ uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
     uint16_t sent;
     uint32_t retries = 0;
     if (native_) {
-        if (!native_live_.load(std::memory_order_acquire) ||
-            !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1) || !vrings_[v].attached())
-            return 0;
+        Vring* vr = live_vring(v);
+        if (!vr) return 0;
         VringErrors e;
-        Vring& vr = vrings_[v];
-        sent = enqueue_retrying([&](rte_mbuf** p, uint16_t c) { return vr.enqueue(p, c, e); },
+        sent = enqueue_retrying([&](rte_mbuf** p, uint16_t c) { return vr->enqueue(p, c, e); },
                                 pkts, n, tx_retries_, retries);
         // Packets the guest could not take (too big, bad buffers) are consumed: counted
         // under their own drop reason here, and reported so the PMD does not count them
@@ -255,11 +251,9 @@ uint16_t VhostPort::tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) {
 }
 
 void VhostPort::prepare_tx(uint16_t q, uint16_t n) {
-    const uint16_t v = static_cast<uint16_t>(q * 2);
-    // The checks of tx_burst: the ring may have been detached since the last burst.
-    if (native_ && native_live_.load(std::memory_order_acquire) &&
-        ((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1) && vrings_[v].attached())
-        vrings_[v].prefetch_next_enqueue(n);
+    // The ring may have been detached since the burst that asked for this hint.
+    if (!native_) return;
+    if (Vring* vr = live_vring(static_cast<uint16_t>(q * 2))) vr->prefetch_next_enqueue(n);
 }
 
 void VhostPort::count_vring_errors(const VringErrors& e, bool guest_tx) {

@@ -76,6 +76,14 @@ private:
     void attach_vrings(int vid);
     void detach_vrings(int vid);
     void count_vring_errors(const VringErrors& e, bool guest_tx);
+    // Native path: vring v if a PMD may use it now (live: no protocol message in
+    // progress, a guest; enabled by the guest; attached), else nullptr.
+    Vring* live_vring(uint16_t v) {
+        if (!native_live_.load(std::memory_order_acquire) ||
+            !((vring_enabled_.load(std::memory_order_relaxed) >> v) & 1) || !vrings_[v].attached())
+            return nullptr;
+        return &vrings_[v];
+    }
     bool native_ = true;
     std::atomic<bool> native_live_{false};
     bool resume_after_message_ = false;

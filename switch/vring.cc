@@ -89,6 +89,12 @@ void Vring::prefetch_guessed_chains() const {
     rte_prefetch0(&c_.avail->ring[(c_.last_avail + guess_n_ - 1) & mask_]);
 }
 
+// The lines of the next n used entries (8 to a line: every 8th and the last).
+void Vring::prefetch_used_for_write(uint16_t n) const {
+    for (uint16_t i = 0; i < n; i += 8) prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
+    if (n) prefetch_for_write(&c_.used->ring[(c_.last_used + n - 1) & mask_]);
+}
+
 // avail->idx is a line the guest's core writes, a cross-core miss per read (~5% of the
 // decap path's cycles). What the guest posted stays posted, so while the last value read
 // shows `want` entries past last_avail it is not read again. Sets `count` to the entries
@@ -209,8 +215,7 @@ uint16_t Vring::dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringError
     // The used entries this burst returns, 8 to a line: the guest read them last, and a
     // store that still waits for its line holds up every later store (the copies below)
     // in the store buffer, so their lines are asked for now.
-    for (uint16_t i = 0; i < count; i += 8) prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
-    prefetch_for_write(&c_.used->ring[(c_.last_used + count - 1) & mask_]);
+    prefetch_used_for_write(count);
     const uint8_t* src[kMaxBurst];
     uint32_t len[kMaxBurst];
     const uint32_t room = rte_pktmbuf_tailroom(pkts[0]);   // the same for every fresh mbuf
@@ -260,8 +265,7 @@ uint16_t Vring::dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringError
     // stores are made, and x86 commits stores in order, so every later store of the PMD
     // would wait behind them. The guest reads only entries it was given, and those share
     // at most one line with these.
-    for (uint16_t i = 0; i < count; i += 8) prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
-    prefetch_for_write(&c_.used->ring[(c_.last_used + count - 1) & mask_]);
+    prefetch_used_for_write(count);
     return got;
 }
 
@@ -401,8 +405,7 @@ void Vring::prefetch_next_enqueue(uint16_t n) {
         rte_prefetch0(dst);
         prefetch_for_write(dst + hdr_len_);
     }
-    for (uint16_t i = 0; i < n; i += 8) prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
-    if (n) prefetch_for_write(&c_.used->ring[(c_.last_used + n - 1) & mask_]);
+    prefetch_used_for_write(n);
 }
 
 // The common case of a burst, in passes like dequeue's: while packets are one segment
@@ -415,9 +418,8 @@ uint16_t Vring::enqueue_simple(rte_mbuf* const* pkts, uint16_t k) {
         heads[i] = c_.avail->ring[(c_.last_avail + i) & mask_];
         rte_prefetch0(&c_.desc[heads[i] & mask_]);
     }
-    // The used entries this burst fills: 8 to a line, so every 8th and the last.
-    for (uint16_t i = 0; i < k; i += 8) prefetch_for_write(&c_.used->ring[(c_.last_used + i) & mask_]);
-    if (k) prefetch_for_write(&c_.used->ring[(c_.last_used + k - 1) & mask_]);
+    // The used entries this burst fills.
+    prefetch_used_for_write(k);
     uint8_t* dst[kMaxBurst];
     uint16_t fit = 0;
     for (; fit < k; fit++) {

@@ -190,6 +190,7 @@ public:
 
 private:
     bool posted(uint16_t want, uint16_t& count, VringErrors& err);
+    void prefetch_used_for_write(uint16_t n) const;
     bool copy_from_guest(uint16_t head, rte_mbuf* m, rte_mempool* mp, VringErrors& err);
     uint16_t enqueue_simple(rte_mbuf* const* pkts, uint16_t k);
     int64_t copy_to_chain(uint16_t head, const rte_mbuf*& seg, uint32_t& seg_off,
