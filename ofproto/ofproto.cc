@@ -430,10 +430,13 @@ uint64_t Ofproto::version() const { return impl_->version.load(std::memory_order
 
 size_t Ofproto::n_rules() const { return impl_->current().n_rules(); }
 
-std::vector<std::string> Ofproto::serialize() const {
+std::vector<std::string> Ofproto::serialize() const { return serialize(1, 0); }   // 0 & 0 != 1: none skipped
+
+std::vector<std::string> Ofproto::serialize(uint64_t skip_cookie, uint64_t skip_mask) const {
     std::vector<std::string> out;
-    impl_->current().for_each(
-        [&](const RulePtr& r) { out.push_back(ofp::format_flow(r->spec(), impl_->ports)); });
+    impl_->current().for_each([&](const RulePtr& r) {
+        if ((r->cookie() & skip_mask) != skip_cookie) out.push_back(ofp::format_flow(r->spec(), impl_->ports));
+    });
     return out;
 }
 

@@ -160,6 +160,8 @@ public:
     // Canonical text of every rule / group / meter (the persistent store replays them:
     // meters, then groups, then flows).
     std::vector<std::string> serialize() const;
+    // The same without the rules whose cookie & skip_mask == skip_cookie.
+    std::vector<std::string> serialize(uint64_t skip_cookie, uint64_t skip_mask) const;
     std::vector<std::string> serialize_groups() const;
     std::vector<std::string> serialize_meters() const;
 

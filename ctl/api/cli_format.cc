@@ -278,7 +278,13 @@ std::string format_show(const api::ShowReply& r) {
     std::string s = "switchd";
     if (!r.version().empty()) s += " " + r.version();
     s += "\n";
-    if (!r.db().empty()) s += "  db: " + r.db() + "\n";
+    if (!r.db().empty()) {
+        s += "  db: " + r.db();
+        if (r.db() != "none")
+            s += strf(" (snapshot %llu bytes, journal %llu records, %llu bytes)", static_cast<ull>(r.db_snapshot_bytes()),
+                      static_cast<ull>(r.db_journal_records()), static_cast<ull>(r.db_journal_bytes()));
+        s += "\n";
+    }
     std::string cores;
     for (auto c : r.pmd_cores()) cores += (cores.empty() ? "" : ",") + std::to_string(c);
     if (cores.empty()) cores = "none";

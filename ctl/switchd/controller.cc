@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include <algorithm>
 #include <chrono>
 
 #include "ofproto/group.h"
@@ -24,7 +25,9 @@ void set_error(api::Response& resp, const std::string& prefix, const std::string
 Controller::Controller(Datapath& dp, Ofproto& ofp, StateStore& store, std::string db_desc)
     : dp_(dp), ofp_(ofp), store_(store), db_desc_(std::move(db_desc)),
       vpc_(ofp, [this](std::string_view n) { return dp_.port_by_name(std::string(n)) != nullptr; },
-           [this](std::string& err) { return persist(err); }) {}
+           [this](std::string& err) { return persist(err); }) {
+    vpc_.set_journal([this](store::JournalRecord& rec, std::string& err) { return journal(rec, err); });
+}
 
 std::string Controller::port_name(uint32_t no) const {
     Port* p = dp_.port(no);
@@ -35,8 +38,9 @@ store::StoredState Controller::pipeline_state() const {
     store::StoredState s;
     for (auto& m : ofp_.serialize_meters()) s.add_meters(m);
     for (auto& g : ofp_.serialize_groups()) s.add_groups(g);
-    for (auto& f : ofp_.serialize())
-        if (!vpc::is_vpc_flow_text(f)) s.add_flows(f);   // VPC rules: saved as VPCs
+    // VPC rules are saved as VPCs: left out before they are formatted (a million
+    // endpoints make two million of them).
+    for (auto& f : ofp_.serialize(vpc::kCookieTag << 56, vpc::kCookieTagMask)) s.add_flows(std::move(f));
     return s;
 }
 
@@ -51,6 +55,21 @@ bool Controller::persist(std::string& err) {
     vpc_.save(s);
     for (const auto& v : unrestored_.vpcs()) *s.add_vpcs() = v;
     return store_.save(s, err);
+}
+
+bool Controller::journal(store::JournalRecord& rec, std::string& err) {
+    if (!store_.enabled()) return true;
+    const uint64_t limit = journal_max_ ? journal_max_ : std::max(kMinJournalMax, store_.snapshot_bytes());
+    // Full: a snapshot, which holds this change too (the model has it already).
+    if (store_.journal_bytes() >= limit) return persist(err);
+    std::string jerr;
+    if (store_.append(rec, jerr)) return true;
+    if (!persist(err)) {
+        err = jerr + "; " + err;
+        return false;
+    }
+    fprintf(stderr, "switchd: %s; saved the whole state instead\n", jerr.c_str());
+    return true;
 }
 
 bool Controller::program_meter(uint32_t id, std::string& err) {
@@ -129,9 +148,12 @@ void Controller::flow_error(api::Response& resp, const FlowError& fe, const char
 
 bool Controller::restore(std::string& err) {
     store::StoredState s;
+    std::vector<store::JournalRecord> journal;
+    std::string warning;
     // A state file that cannot be read stops the start: starting empty would overwrite
     // it at the first change and lose what it holds.
-    if (!store_.load(s, err)) return false;
+    if (!store_.load(s, journal, err, &warning)) return false;
+    if (!warning.empty()) fprintf(stderr, "switchd: %s\n", warning.c_str());
     for (const auto& pc : s.ports()) {
         PortOptions opts(pc.options().begin(), pc.options().end());
         uint32_t no = dp_.add_port(pc.name(), pc.type(), opts, pc.port_no(), err);
@@ -150,6 +172,13 @@ bool Controller::restore(std::string& err) {
     restore_overlay(s);
     load_pipeline(s, &unrestored_);
     vpc_.restore(s, unrestored_);
+    if (!journal.empty()) {
+        // Left in the journal (compacted when it fills): a record that does not apply
+        // now is still there at the next start.
+        size_t n = vpc_.replay(journal);
+        fprintf(stderr, "switchd: replayed %zu of %zu VPC changes from %s\n", n, journal.size(),
+                store_.journal_path().c_str());
+    }
     seen_version_ = ofp_.version();
     seen_ml_version_ = ofp_.mac_learning().version();
     if (store_.enabled())

@@ -31,6 +31,11 @@ public:
     // false + err when the state file itself cannot be read (switchd then refuses to start).
     bool restore(std::string& err);
 
+    // The journal is compacted (a snapshot written, the journal emptied) once it holds
+    // more than this many bytes; 0 = the snapshot's size, at least kMinJournalMax.
+    void set_journal_max(uint64_t bytes) { journal_max_ = bytes; }
+    static constexpr uint64_t kMinJournalMax = 4u << 20;
+
     void handle(const api::Request& req, api::Response& resp);
 
     // Periodic housekeeping (every 100 ms): stats push to rules, idle megaflow expiry,
@@ -75,7 +80,11 @@ private:
     void restore_overlay(const store::StoredState& s);
     void save_overlay(store::StoredState& s) const;
 
+    // Saves the whole state (a snapshot; the journal is emptied).
     bool persist(std::string& err);
+    // Saves one VPC change: appended to the journal, or a snapshot when the journal is
+    // full or cannot be written.
+    bool journal(store::JournalRecord& rec, std::string& err);
     // The pipeline part of the stored state (meters, groups, flows).
     store::StoredState pipeline_state() const;
     // Replaces meters, groups and flows by those of s (rollback and restore); what does
@@ -95,6 +104,7 @@ private:
     Ofproto& ofp_;
     StateStore& store_;
     std::string db_desc_;
+    uint64_t journal_max_ = 0;
     std::vector<api::PortConfig> port_cfgs_;   // desired ports, as acknowledged
     // What the state file held but could not be brought back at start (a device gone, a
     // flow naming such a port): kept and saved again, so nothing acknowledged is lost;

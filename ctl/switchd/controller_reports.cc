@@ -75,6 +75,9 @@ void Controller::show(api::Response& resp) {
     s->set_n_megaflows(dp_.classifier().size());
     s->set_megaflow_capacity(dp_.classifier().capacity());
     s->set_db(db_desc_);
+    s->set_db_snapshot_bytes(store_.snapshot_bytes());
+    s->set_db_journal_records(store_.journal_records());
+    s->set_db_journal_bytes(store_.journal_bytes());
 }
 
 void Controller::port_stats(const api::PortStatsRequest& r, api::Response& resp) {

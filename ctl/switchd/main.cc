@@ -40,6 +40,7 @@ struct Options {
     std::string socket_group;
     std::string eal;
     std::string db = "/var/lib/vswitch/state.db";
+    uint64_t journal_max = 0;
     uint32_t max_megaflows = 200000;
     uint32_t mbufs = 65535;
     double max_idle = 10.0;
@@ -58,6 +59,9 @@ void usage(FILE* f) {
             "                         --no-pci is added unless ARGS name a PCI device (-a BDF)\n"
             "  --db FILE              persistent state (default /var/lib/vswitch/state.db;\n"
             "                         'none' keeps nothing across restarts)\n"
+            "  --db-journal-max BYTES VPC changes are appended to FILE.journal; past this\n"
+            "                         size FILE is rewritten and the journal emptied\n"
+            "                         (default 0 = the size of FILE, at least 4 MiB)\n"
             "  --max-megaflows N      megaflow cache capacity (default 200000)\n"
             "  --mbufs N              packet buffers (default 65535)\n"
             "  --megaflow-max-idle S  idle megaflows expire after S seconds (default 10)\n"
@@ -93,13 +97,14 @@ bool parse_cores(const std::string& s, std::vector<unsigned>& out) {
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
-    enum { kCores = 1, kSock, kGroup, kEal, kDb, kMaxMf, kMbufs, kIdle, kUpcall, kEmc, kHelp };
+    enum { kCores = 1, kSock, kGroup, kEal, kDb, kJournalMax, kMaxMf, kMbufs, kIdle, kUpcall, kEmc, kHelp };
     static const option longopts[] = {
         {"pmd-cores", required_argument, nullptr, kCores},
         {"control-socket", required_argument, nullptr, kSock},
         {"socket-group", required_argument, nullptr, kGroup},
         {"eal", required_argument, nullptr, kEal},
         {"db", required_argument, nullptr, kDb},
+        {"db-journal-max", required_argument, nullptr, kJournalMax},
         {"max-megaflows", required_argument, nullptr, kMaxMf},
         {"mbufs", required_argument, nullptr, kMbufs},
         {"megaflow-max-idle", required_argument, nullptr, kIdle},
@@ -121,6 +126,15 @@ bool parse_args(int argc, char** argv, Options& o) {
         case kGroup: o.socket_group = optarg; break;
         case kEal: o.eal = optarg; break;
         case kDb: o.db = std::string(optarg) == "none" ? "" : optarg; break;
+        case kJournalMax: {
+            char* end = nullptr;
+            o.journal_max = strtoull(optarg, &end, 10);
+            if (end == optarg || *end) {
+                fprintf(stderr, "switchd: --db-journal-max: '%s' is not a number of bytes\n", optarg);
+                return false;
+            }
+            break;
+        }
         case kMaxMf: o.max_megaflows = static_cast<uint32_t>(strtoul(optarg, nullptr, 10)); break;
         case kMbufs: o.mbufs = static_cast<uint32_t>(strtoul(optarg, nullptr, 10)); break;
         case kIdle: o.max_idle = strtod(optarg, nullptr); break;
@@ -221,6 +235,7 @@ int main(int argc, char** argv) {
 
         StateStore store(opt.db);
         Controller ctl(dp, ofp, store, opt.db.empty() ? "none" : opt.db);
+        ctl.set_journal_max(opt.journal_max);
         if (!ctl.restore(err)) {
             fprintf(stderr, "switchd: %s; refusing to start (it would be overwritten)\n", err.c_str());
             dp.stop();

@@ -170,7 +170,8 @@ void VpcService::batch(const api::VpcBatchRequest& r, api::Response& resp, bool*
                         "ops[" + std::to_string(i) + "]: empty op (set one of create_vpc, delete_vpc, "
                         "add_subnet, del_subnet, bind, unbind, add_endpoint, del_endpoint, add_rule, del_rule)");
     BatchResult res;
-    if (VpcError e = mgr_.apply(r.generation(), ops, res, persist_)) return fail(resp, e.field, e.message);
+    auto commit = committer([&r](store::JournalRecord& rec) { *rec.mutable_vpc_batch() = r; });
+    if (VpcError e = mgr_.apply(r.generation(), ops, res, commit)) return fail(resp, e.field, e.message);
     fill(res, *resp.mutable_vpc_batch());
     *changed = res.rules_added || res.rules_deleted;
 }
@@ -178,10 +179,21 @@ void VpcService::batch(const api::VpcBatchRequest& r, api::Response& resp, bool*
 void VpcService::sync(const api::VpcSyncRequest& r, api::Response& resp, bool* changed) {
     if (!r.has_vpc() || r.vpc().name().empty()) return fail(resp, "vpc.name", "name: missing VPC name");
     BatchResult res;
-    if (VpcError e = mgr_.sync(r.generation(), vpc_spec_from_proto(r.vpc()), res, persist_))
+    auto commit = committer([&r](store::JournalRecord& rec) { *rec.mutable_vpc_sync() = r; });
+    if (VpcError e = mgr_.sync(r.generation(), vpc_spec_from_proto(r.vpc()), res, commit))
         return fail(resp, e.field, e.message);
     fill(res, *resp.mutable_vpc_sync());
     *changed = res.rules_added || res.rules_deleted;
+}
+
+VpcManager::Commit VpcService::committer(const std::function<void(store::JournalRecord&)>& fill_rec) {
+    if (!journal_) return persist_;
+    return [this, fill_rec, calls = 0](std::string& err) mutable {
+        if (calls++) return persist_(err);
+        store::JournalRecord rec;
+        fill_rec(rec);
+        return journal_(rec, err);
+    };
 }
 
 void VpcService::show(const api::VpcShowRequest& r, api::Response& resp) const {
@@ -238,6 +250,34 @@ void VpcService::restore(const store::StoredState& s, store::StoredState& failed
         }
         // sync with a generation leaves a VPC created at generation 0 at 0: as stored.
     }
+}
+
+size_t VpcService::replay(const std::vector<store::JournalRecord>& records) {
+    size_t applied = 0;
+    mgr_.defer_pipeline();
+    for (const store::JournalRecord& rec : records) {
+        BatchResult res;
+        VpcError e;
+        if (rec.has_vpc_batch()) {
+            const api::VpcBatchRequest& r = rec.vpc_batch();
+            std::vector<Op> ops(static_cast<size_t>(r.ops_size()));
+            bool ok = true;
+            for (int i = 0; ok && i < r.ops_size(); i++) ok = vpc_op_from_proto(r.ops(i), ops[static_cast<size_t>(i)]);
+            e = ok ? mgr_.apply(r.generation(), ops, res) : VpcError{"ops", "an empty op"};
+        } else if (rec.has_vpc_sync()) {
+            e = mgr_.sync(rec.vpc_sync().generation(), vpc_spec_from_proto(rec.vpc_sync().vpc()), res);
+        } else {
+            e = {"", "no change in the record"};
+        }
+        if (e) {
+            log_("journal record " + std::to_string(rec.seq()) + " not replayed: " +
+                 (e.field.empty() ? "" : e.field + ": ") + e.message);
+            continue;
+        }
+        applied++;
+    }
+    if (FlowError fe = mgr_.apply_deferred()) log_("VPC rules of the journal not installed: " + fe.message);
+    return applied;
 }
 
 void VpcService::port_changed(const std::string& name) {

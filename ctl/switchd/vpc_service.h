@@ -5,9 +5,11 @@
 // whenever it rebuilt the pipeline (rollback, restore).
 //
 // Order of operations for a change (as every controller handler): validate the whole
-// request against the model; apply it to the model; persist (the Persist callback saves
-// the whole state, VPCs included); only then change the pipeline. A failure at any step
-// leaves model, state file and pipeline as they were.
+// request against the model; apply it to the model; persist; only then change the
+// pipeline. A failure at any step leaves model, state file and pipeline as they were.
+// Persisting a change appends the request to the journal (the Journal callback, when
+// set: a record the size of the request) or else saves the whole state (Persist); the
+// state is saved whole also when a change must be taken back after it was journaled.
 #pragma once
 
 #include <functional>
@@ -23,6 +25,9 @@ class VpcService {
 public:
     using Persist = std::function<bool(std::string& err)>;
     using Log = std::function<void(const std::string&)>;
+    // Appends one record (switchd: to the state file's journal). false + err: the
+    // change is not made.
+    using Journal = std::function<bool(store::JournalRecord& rec, std::string& err)>;
 
     VpcService(Ofproto& ofp, vpc::VpcManager::PortExists exists, Persist persist, Log log = {});
 
@@ -30,11 +35,17 @@ public:
     // changed (the caller revalidates megaflows before answering).
     bool handle(const api::Request& req, api::Response& resp, bool* pipeline_changed);
 
+    void set_journal(Journal j) { journal_ = std::move(j); }
+
     // Adds the VPC state to s (Controller::persist).
     void save(store::StoredState& s) const;
     // Rebuilds the VPCs of s (after ports and flows). A VPC that does not validate any
     // more is logged and copied to `failed` (saved again, retried at the next start).
     void restore(const store::StoredState& s, store::StoredState& failed);
+    // Then the journal's records, in order (after restore): the model as each record
+    // left it, the pipeline changed once at the end. A record that no longer applies is
+    // logged and skipped. Returns how many applied.
+    size_t replay(const std::vector<store::JournalRecord>& records);
     // A port was added or deleted; logs what it could not do.
     void port_changed(const std::string& name);
     // Every VPC rule again (after the pipeline was cleared).
@@ -53,8 +64,13 @@ private:
 
     Ofproto& ofp_;
     vpc::VpcManager mgr_;
+    // The commit callback of one change: the first call journals `rec` (built by
+    // fill_rec), a second one (taking the change back) saves the whole state.
+    vpc::VpcManager::Commit committer(const std::function<void(store::JournalRecord&)>& fill_rec);
+
     Persist persist_;
     Log log_;
+    Journal journal_;
 };
 
 // Conversions (exposed for tests).

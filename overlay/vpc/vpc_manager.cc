@@ -81,6 +81,13 @@ public:
     }
     const std::vector<uint64_t>& dels() const { return dels_; }
     bool empty() const { return adds_.empty() && dels_.empty(); }
+    // The changes of `later` made after these: its deletes cancel adds of the same
+    // cookie made here, its live adds follow.
+    void merge(ChangeSet&& later) {
+        for (uint64_t c : later.dels_) del(c);
+        for (size_t i = 0; i < later.adds_.size(); i++)
+            if (later.live_[i]) add(later.adds_[i].first, std::move(later.adds_[i].second));
+    }
 
 private:
     std::vector<std::pair<uint64_t, std::string>> adds_;
@@ -108,6 +115,8 @@ std::string locate(size_t i, const Op& op, const std::string& field) {
 struct VpcManager::Impl {
     IdAlloc ids{0xffffffffu};
     IdAlloc indexes{kMaxVpcs};
+    bool deferring = false;
+    ChangeSet deferred;   // rule changes of the batches applied while deferring
 };
 
 VpcManager::VpcManager(Ofproto& ofp, PortExists exists, CompilerOptions opts)
@@ -439,7 +448,9 @@ VpcError VpcManager::apply(uint64_t generation, const std::vector<Op>& ops, Batc
         undo.rollback();
         return {"", "not saved, VPC change not applied: " + err};
     }
-    if (!changes.empty()) {
+    if (!changes.empty() && impl_->deferring) {
+        impl_->deferred.merge(std::move(changes));
+    } else if (!changes.empty()) {
         std::vector<std::string> adds = changes.take_adds();
         size_t n_del = 0;
         if (FlowError fe = ofp_.apply_batch(adds, changes.dels(), &n_del)) {
@@ -636,6 +647,16 @@ FlowError VpcManager::port_changed(std::string_view port, bool* changed) {
     if (FlowError fe = ofp_.apply_batch(adds, cs.dels(), &n)) return fe;
     if (changed) *changed = !adds.empty() || n > 0;
     return {};
+}
+
+void VpcManager::defer_pipeline() { impl_->deferring = true; }
+
+FlowError VpcManager::apply_deferred() {
+    impl_->deferring = false;
+    ChangeSet cs = std::move(impl_->deferred);
+    impl_->deferred = ChangeSet{};
+    if (cs.empty()) return {};
+    return ofp_.apply_batch(cs.take_adds(), cs.dels());
 }
 
 FlowError VpcManager::reinstall() {

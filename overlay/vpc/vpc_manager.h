@@ -9,7 +9,8 @@
 //     out). The first invalid op undoes the ones before it: the model is unchanged and
 //     the pipeline was never touched;
 //  2. `commit` runs (switchd persists the new model there); if it fails, the model is
-//     undone;
+//     undone. (It runs once per batch that applied ops, and once more only if step 3
+//     fails: then to save the old state again.)
 //  3. the rule changes go to Ofproto::apply_batch: one new pipeline snapshot, deletes
 //     by exact cookie. (If the pipeline refuses them, a bug, the model is undone and
 //     commit runs again to save the old state.)
@@ -99,6 +100,13 @@ public:
     FlowError port_changed(std::string_view port, bool* changed = nullptr);
     // Adds every VPC rule again (after something cleared the pipeline).
     FlowError reinstall();
+
+    // Replaying many batches (switchd's journal at start): after defer_pipeline(),
+    // apply() and sync() change the model and collect their rule changes without
+    // touching the pipeline; apply_deferred() then makes them in one snapshot (instead
+    // of one per batch) and ends the deferral. Errors of the pipeline show there.
+    void defer_pipeline();
+    FlowError apply_deferred();
 
     const Model& model() const { return model_; }
     const Compiler& compiler() const { return compiler_; }

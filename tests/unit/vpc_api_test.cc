@@ -30,6 +30,21 @@ struct Api {
                    },
                    [this](const std::string& m) { logs.push_back(m); }};
 
+    // Changes go to `journal` (one record each) instead of whole saves.
+    std::vector<store::JournalRecord> journal;
+    std::string fail_journal;
+    void use_journal() {
+        svc.set_journal([this](store::JournalRecord& rec, std::string& err) {
+            if (!fail_journal.empty()) {
+                err = fail_journal;
+                return false;
+            }
+            rec.set_seq(journal.size() + 1);
+            journal.push_back(rec);
+            return true;
+        });
+    }
+
     api::Response call(const api::Request& req, bool* changed = nullptr) {
         api::Response resp;
         bool ch = false;
@@ -297,6 +312,58 @@ TEST_CASE("vpc api: the saved state brings the VPCs back after a restart", "[vpc
     CHECK_FALSE(c.svc.manager().model().find("red"));
     REQUIRE(c.logs.size() == 1);
     CHECK(c.logs[0] == "stored VPC red not restored (kept in the state file): vpc.vni: vni: 5001 is already used by VPC 'blue'");
+}
+
+TEST_CASE("vpc api: with a journal a change is one record of its request, and replaying them rebuilds the VPCs",
+          "[vpc][api]") {
+    Api a;
+    a.use_journal();
+    REQUIRE_FALSE(a.call(blue_batch(3)).has_error());
+    REQUIRE_FALSE(a.call(batch(4, {op_endpoint("blue", "52:54:00:00:01:08", "10.1.0.28", "192.0.2.3")})).has_error());
+    api::VpcOp del;
+    del.mutable_del_endpoint()->set_vpc("blue");
+    del.mutable_del_endpoint()->mutable_endpoint()->set_mac("52:54:00:00:01:07");
+    REQUIRE_FALSE(a.call(batch(0, {del})).has_error());
+    api::Request s;   // a full sync creating red
+    s.mutable_vpc_sync()->set_generation(6);
+    s.mutable_vpc_sync()->mutable_vpc()->set_name("red");
+    s.mutable_vpc_sync()->mutable_vpc()->set_vni(7001);
+    s.mutable_vpc_sync()->mutable_vpc()->add_subnets()->set_cidr("10.1.0.0/24");
+    REQUIRE_FALSE(a.call(s).has_error());
+    // Neither a replayed batch nor a rejected one is a change: no record.
+    REQUIRE_FALSE(a.call(blue_batch(3)).has_error());
+    REQUIRE(a.call(batch(9, {op_endpoint("blue", "zz", "10.1.0.29", "192.0.2.3")})).has_error());
+    CHECK(a.saves == 0);
+    REQUIRE(a.journal.size() == 4);
+    CHECK(a.journal[0].vpc_batch().ops_size() == 5);
+    CHECK(a.journal[1].vpc_batch().generation() == 4);
+    CHECK(a.journal[3].vpc_sync().vpc().name() == "red");
+
+    Api b;   // a new switchd: the snapshot (empty here), then the journal
+    store::StoredState failed;
+    b.svc.restore(store::StoredState{}, failed);
+    CHECK(b.svc.replay(a.journal) == 4);
+    CHECK(b.model() == a.model());
+    CHECK(b.env.rules() == a.env.rules());
+    CHECK(b.logs.empty());
+
+    // A journal that cannot be written: the change is not made.
+    const std::string model = a.model();
+    const auto rules = a.env.rules();
+    a.fail_journal = "No space left on device";
+    api::Response r = a.call(batch(10, {op_endpoint("blue", "52:54:00:00:01:09", "10.1.0.29", "192.0.2.3")}));
+    CHECK(r.error().message() == "not saved, VPC change not applied: No space left on device");
+    CHECK(a.model() == model);
+    CHECK(a.env.rules() == rules);
+
+    // A record that no longer applies is logged and skipped; the others still apply.
+    Api c;
+    std::vector<store::JournalRecord> j(a.journal.begin() + 1, a.journal.end());   // blue never created
+    c.svc.restore(store::StoredState{}, failed);
+    CHECK(c.svc.replay(j) == 1);   // red's sync
+    REQUIRE(c.logs.size() == 2);
+    CHECK(c.logs[0] == "journal record 2 not replayed: ops[0].add_endpoint.vpc: vpc: no VPC named 'blue'");
+    CHECK(c.svc.manager().model().find("red"));
 }
 
 TEST_CASE("vpc api: bound ports that do not exist yet are pending", "[vpc][api]") {
