@@ -119,8 +119,12 @@ int main(int argc, char** argv) {
             have += n;
         }
         const double load_ms = ms_since(t0);
-        printf("base %zu endpoints: %zu added in %.1f s (%.0f/s in batches of 10000)\n", base, have - from,
-               load_ms / 1e3, (have - from) / (load_ms / 1e3 + 1e-9));
+        api::Request sr;
+        sr.mutable_show();
+        api::Response show;
+        c.call(sr, show);
+        printf("base %zu endpoints (%u pipeline rules): %zu added in %.1f s (%.0f/s in batches of 10000)\n", base,
+               show.show().n_flows(), have - from, load_ms / 1e3, (have - from) / (load_ms / 1e3 + 1e-9));
         for (size_t bs : sizes) {
             std::vector<double> lat;
             size_t changes = 0;
