@@ -9,16 +9,19 @@
 // groups (by id) and the port numbers (output:all, flood, NORMAL), so one snapshot is
 // one consistent view.
 //
-// Each table is a vector of rules sorted by priority, highest first; among equal
-// priorities, older rules first (so lookup is deterministic: the oldest wins). A
-// replaced rule keeps its predecessor's position.
+// Each table is a RuleSeq (rule_seq.h): the rules sorted by priority, highest first;
+// among equal priorities, older rules first (so lookup is deterministic: the oldest
+// wins), each with an order key (priority, insertion sequence) that, unlike a position,
+// survives other rules coming and going. A replaced rule keeps its predecessor's key.
+// A snapshot shares with the one it was made from every chunk of rules a change did not
+// touch.
 //
 // Next to each table, its TableIndex (table_index.h): the same rules compiled for
-// translation's lookups, and per rule an order key (priority, insertion sequence) that,
-// unlike a position, survives other rules coming and going. The builders below update
-// the indexes of the tables they change: a big table's subtables that a change does not
-// touch are shared with the previous snapshot, and a few rules more or less in a
-// subtable patch its hash indexes rather than rebuild them.
+// translation's lookups, which answer with an order key. The builders below update the
+// indexes of the tables they change: subtables that a change does not touch are shared
+// with the previous snapshot, small ones are patched, big ones change by difference.
+// So a flow-mod costs about the square root of the rules of the tables it touches, not
+// the rules of the switch.
 #pragma once
 
 #include <array>
@@ -31,19 +34,16 @@
 #include "ofproto/group.h"
 #include "ofproto/overlay_config.h"
 #include "ofproto/rule.h"
+#include "ofproto/rule_seq.h"
 #include "ofproto/table_index.h"
 
 namespace vswitch::ofp {
 
 class FlowTables {
 public:
-    using RuleList = std::vector<RulePtr>;
-
-    const RuleList& table(uint8_t id) const { return tables_[id]; }
+    const RuleSeq& table(uint8_t id) const { return tables_[id]; }
     // Null for an empty table.
     const TableIndex* index(uint8_t id) const { return index_[id].get(); }
-    // The rules' order keys (TableIndex::lookup() needs them).
-    const std::vector<uint64_t>& order_keys(uint8_t id) const { return ords_[id]; }
     size_t n_rules() const { return n_rules_; }
 
     // A copy with every rule `modified` selects replaced by Rule(old, actions) (mod-flows:
@@ -82,14 +82,15 @@ public:
     // Every rule, table by table in lookup order.
     template <class F>
     void for_each(F&& f) const {
-        for (const RuleList& t : tables_)
-            for (const RulePtr& r : t) f(r);
+        for (const RuleSeq& t : tables_) t.for_each([&](const RulePtr& r, uint64_t) { f(r); });
     }
 
 private:
-    std::array<RuleList, kNumTables> tables_;
-    // Per rule of tables_, its TableIndex::order_key (ascending along each table).
-    std::array<std::vector<uint64_t>, kNumTables> ords_;
+    // The order key of the rule of table `id` with this priority and match, or
+    // TableIndex::kNoMatch.
+    uint64_t find_exact(uint8_t id, const Match& m, uint16_t priority) const;
+
+    std::array<RuleSeq, kNumTables> tables_;
     std::array<std::shared_ptr<const TableIndex>, kNumTables> index_;
     uint64_t next_seq_ = 0;   // insertion sequence number of the next new rule
     size_t n_rules_ = 0;

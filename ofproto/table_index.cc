@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <iterator>
@@ -53,6 +54,7 @@ const Geometry kGeo = make_geometry();
 const FieldGeo& geo(Field f) { return kGeo.field[static_cast<size_t>(f)]; }
 
 std::atomic<size_t> g_subtable_min_rules{TableIndex::kDefaultSubtableMinRules};
+std::atomic<size_t> g_freeze_rules{TableIndex::kDefaultFreezeRules};
 
 // Up to 3 (word, bits) pairs: a field plus its prerequisites, within one rule's mask.
 // (Largest: an IPv6 address, two words, plus dl_type.)
@@ -122,6 +124,14 @@ FlowKey field_set_bits(FieldSet set) {
 
 void TableIndex::set_subtable_min_rules(size_t n) { g_subtable_min_rules.store(n, std::memory_order_relaxed); }
 size_t TableIndex::subtable_min_rules() { return g_subtable_min_rules.load(std::memory_order_relaxed); }
+void TableIndex::set_freeze_rules(size_t n) { g_freeze_rules.store(n, std::memory_order_relaxed); }
+size_t TableIndex::freeze_rules() { return g_freeze_rules.load(std::memory_order_relaxed); }
+
+// Merging costs O(n) once per merge_threshold(n) changes, a change costs O(delta):
+// both O(sqrt n) per change at this threshold.
+size_t TableIndex::merge_threshold(size_t n) {
+    return std::max<size_t>(16, 2 * static_cast<size_t>(std::sqrt(static_cast<double>(n))));
+}
 
 // ------------------------------------------------------------------------ linear
 
@@ -135,6 +145,7 @@ struct TableIndex::Term {
 };
 
 struct TableIndex::LinearRule {
+    uint64_t ord;
     uint32_t words, pwords, terms;   // first entries in words_, pwords_, terms_
     uint8_t n_words, n_pwords, n_terms;
 };
@@ -262,9 +273,10 @@ struct TableIndex::Subtable {
             mask.set_word(widx[t], mask.word(widx[t]) | (wfields[t] & ~free.word(widx[t])));
     }
 
-    // The first rule from local number `from` on, ordered before `end`, that agrees
-    // with the key on the pipeline and on every field of `cov`; UINT32_MAX if none.
-    uint32_t next(uint32_t cov, uint32_t from, uint64_t end, const FlowKey& key, const PipelineKey& pkey) const {
+    // The first live rule from local number `from` on, ordered before `end`, that
+    // agrees with the key on the pipeline and on every field of `cov`; UINT32_MAX if none.
+    uint32_t next(uint32_t cov, uint32_t from, uint64_t end, const FlowKey& key, const PipelineKey& pkey,
+                  const SubRef& ref) const {
         const uint32_t *b, *e;
         // The smallest bucket of the covered fields' indexes (fields on which all rules
         // agree have none: the key agrees with all or none).
@@ -288,7 +300,7 @@ struct TableIndex::Subtable {
         for (b = std::lower_bound(b, e, from); b != e; ++b) {
             uint32_t r = *b;
             if (ords[r] >= end) return UINT32_MAX;
-            if (pipeline_matches(r, pkey) && agrees_on(r, cov, key)) return r;
+            if (pipeline_matches(r, pkey) && agrees_on(r, cov, key) && !ref.is_dead(r)) return r;
         }
         return UINT32_MAX;
     }
@@ -298,6 +310,18 @@ TableIndex::TableIndex() = default;
 TableIndex::~TableIndex() = default;
 bool TableIndex::uses_subtables() const { return !subs_.empty(); }
 size_t TableIndex::n_subtables() const { return subs_.size(); }
+size_t TableIndex::n_deltas() const {
+    return static_cast<size_t>(std::count_if(subs_.begin(), subs_.end(), [](const SubRef& r) { return r.delta; }));
+}
+size_t TableIndex::n_masks() const { return subs_.size() - n_deltas(); }
+size_t TableIndex::n_dead() const {
+    size_t n = 0;
+    for (const SubRef& r : subs_) n += r.dead ? r.dead->size() : 0;
+    return n;
+}
+
+bool TableIndex::SubRef::is_dead(uint32_t r) const { return dead && std::binary_search(dead->begin(), dead->end(), r); }
+size_t TableIndex::SubRef::live() const { return s->ords.size() - (dead ? dead->size() : 0); }
 
 namespace {
 
@@ -527,11 +551,13 @@ bool TableIndex::want_subtables(size_t n_rules, size_t n_masks) {
     return n_rules >= subtable_min_rules() && n_masks <= kMaxSubtables && n_masks * kMinRulesPerSubtable <= n_rules;
 }
 
-std::shared_ptr<const TableIndex> TableIndex::build(const std::vector<RulePtr>& rules,
-                                                    const std::vector<uint64_t>& ords) {
-    if (rules.empty()) return nullptr;
+std::shared_ptr<const TableIndex> TableIndex::build(const RuleSeq& seq) {
+    if (seq.empty()) return nullptr;
     auto ix = std::make_shared<TableIndex>();
-    ix->n_rules_ = rules.size();
+    ix->n_rules_ = seq.size();
+    std::vector<std::pair<uint64_t, const Match*>> rules;
+    rules.reserve(seq.size());
+    seq.for_each([&](const RulePtr& r, uint64_t ord) { rules.emplace_back(ord, &r->match()); });
 
     // Group by mask (packet and pipeline words), groups in order of their first rule.
     std::vector<std::shared_ptr<Subtable>> groups;
@@ -539,8 +565,8 @@ std::shared_ptr<const TableIndex> TableIndex::build(const std::vector<RulePtr>& 
         constexpr size_t kSlots = 2 * kMaxSubtables;   // power of 2
         int32_t slot[kSlots];
         std::fill(slot, slot + kSlots, -1);
-        for (uint32_t p = 0; p < rules.size(); p++) {
-            const Match& m = rules[p]->match();
+        for (const auto& [ord, mp] : rules) {
+            const Match& m = *mp;
             uint64_t h = mask_hash(m.mask(), m.pipeline_mask());
             size_t i = h & (kSlots - 1);
             while (slot[i] >= 0 && !same_mask(*groups[slot[i]], h, m)) i = (i + 1) & (kSlots - 1);
@@ -552,21 +578,22 @@ std::shared_ptr<const TableIndex> TableIndex::build(const std::vector<RulePtr>& 
                 slot[i] = static_cast<int32_t>(groups.size());
                 groups.push_back(new_subtable(m.mask(), m.pipeline_mask(), h));
             }
-            add_rule(*groups[slot[i]], ords[p], m);
+            add_rule(*groups[slot[i]], ord, m);
         }
     }
     if (!groups.empty() && want_subtables(rules.size(), groups.size())) {
         for (auto& g : groups) {
             finish(*g);
-            ix->subs_.push_back(std::move(g));
+            ix->subs_.push_back(SubRef{std::move(g), nullptr, false});
         }
         return ix;
     }
 
     ix->rules_.reserve(rules.size());
-    for (const RulePtr& rp : rules) {
-        const Match& m = rp->match();
+    for (const auto& [ord, mp] : rules) {
+        const Match& m = *mp;
         LinearRule lr{};
+        lr.ord = ord;
         lr.words = static_cast<uint32_t>(ix->words_.size());
         lr.pwords = static_cast<uint32_t>(ix->pwords_.size());
         lr.terms = static_cast<uint32_t>(ix->terms_.size());
@@ -600,104 +627,210 @@ std::shared_ptr<const TableIndex> TableIndex::build(const std::vector<RulePtr>& 
     return ix;
 }
 
+namespace {
+
+// One subtable of the old index and what a flow-mod does to it.
+struct SubChange {
+    std::vector<std::pair<uint64_t, const Match*>> add;   // by order key
+    std::vector<uint64_t> del;                           // order keys
+    std::vector<uint32_t> kill;                          // local numbers made dead (frozen ones)
+};
+
+// `o` without the rules of c.del and with those of c.add: patched when that pays,
+// else built anew. Null when nothing is left.
+std::shared_ptr<const TableIndex::Subtable> rewrite(const TableIndex::Subtable& o, SubChange& c,
+                                                    const std::vector<uint32_t>* dead) {
+    auto s = new_subtable(o.mask, o.pmask_key, o.mask_hash);
+    s->ords.reserve(o.ords.size() + c.add.size());
+    s->vals.reserve(o.vals.size() + c.add.size() * o.stride());
+    std::sort(c.add.begin(), c.add.end());
+    std::sort(c.del.begin(), c.del.end());
+    // Merge by order key: the old rules but the deleted (and dead), and the added.
+    std::vector<uint32_t> new_of_old(o.ords.size()), added_locals, deleted_locals;
+    size_t a = 0;
+    auto add_next = [&] {
+        added_locals.push_back(static_cast<uint32_t>(s->ords.size()));
+        add_rule(*s, c.add[a].first, *c.add[a].second);
+        a++;
+    };
+    for (uint32_t r = 0; r < o.ords.size(); r++) {
+        while (a < c.add.size() && c.add[a].first < o.ords[r]) add_next();
+        if (std::binary_search(c.del.begin(), c.del.end(), o.ords[r]) ||
+            (dead && std::binary_search(dead->begin(), dead->end(), r))) {
+            new_of_old[r] = kGone;
+            deleted_locals.push_back(r);
+        } else {
+            new_of_old[r] = static_cast<uint32_t>(s->ords.size());
+            copy_rule(*s, o, r);
+        }
+    }
+    while (a < c.add.size()) add_next();
+    if (s->ords.empty()) return nullptr;
+    if (!finish_from(*s, o, new_of_old, added_locals, deleted_locals)) finish(*s);
+    return s;
+}
+
+// A frozen subtable and its delta as one subtable again, without the dead rules.
+std::shared_ptr<const TableIndex::Subtable> merge(const TableIndex::Subtable& base, const std::vector<uint32_t>* dead,
+                                                  const TableIndex::Subtable* delta) {
+    auto s = new_subtable(base.mask, base.pmask_key, base.mask_hash);
+    s->ords.reserve(base.ords.size() + (delta ? delta->ords.size() : 0));
+    uint32_t d = 0;
+    const uint32_t nd = delta ? static_cast<uint32_t>(delta->ords.size()) : 0;
+    for (uint32_t r = 0; r < base.ords.size(); r++) {
+        for (; d < nd && delta->ords[d] < base.ords[r]; d++) copy_rule(*s, *delta, d);
+        if (!(dead && std::binary_search(dead->begin(), dead->end(), r))) copy_rule(*s, base, r);
+    }
+    for (; d < nd; d++) copy_rule(*s, *delta, d);
+    if (s->ords.empty()) return nullptr;
+    finish(*s);
+    return s;
+}
+
+}  // namespace
+
 std::shared_ptr<const TableIndex> TableIndex::update(const std::shared_ptr<const TableIndex>& old,
-                                                     const std::vector<RulePtr>& rules,
-                                                     const std::vector<uint64_t>& ords,
-                                                     const std::vector<uint64_t>& added,
-                                                     const std::vector<Removed>& removed) {
+                                                     const RuleSeq& rules, const std::vector<Changed>& added,
+                                                     const std::vector<Changed>& removed) {
     // Worth it only for a subtable index and a change touching a few rules.
     if (!old || old->subs_.empty() || rules.empty() || !want_subtables(rules.size(), 1) ||
         added.size() + removed.size() > rules.size() / 8 + 8)
-        return build(rules, ords);
-    const auto& old_subs = old->subs_;
-    struct Change {
-        std::vector<std::pair<uint64_t, const Match*>> add;   // by order key
-        std::vector<uint64_t> del;
+        return build(rules);
+    const std::vector<SubRef>& os = old->subs_;
+    const size_t freeze = freeze_rules();
+    // Per mask of the old index, its subtable and the delta beside it if frozen.
+    struct Mask {
+        long base = -1, delta = -1;
     };
-    std::vector<Change> changes(old_subs.size());
-    std::vector<std::shared_ptr<Subtable>> fresh;   // for masks new to the table
-    auto find_old = [&](const Match& m, uint64_t h) -> long {
-        for (size_t i = 0; i < old_subs.size(); i++)
-            if (same_mask(*old_subs[i], h, m)) return static_cast<long>(i);
-        return -1;
+    auto find_mask = [&](const Match& m, uint64_t h) {
+        Mask k;
+        for (size_t i = 0; i < os.size(); i++)
+            if (same_mask(*os[i].s, h, m)) (os[i].delta ? k.delta : k.base) = static_cast<long>(i);
+        return k;
     };
-    std::vector<uint64_t> sorted_added(added);   // so fresh subtables fill in order
-    std::sort(sorted_added.begin(), sorted_added.end());
-    for (uint64_t ord : sorted_added) {
-        auto it = std::lower_bound(ords.begin(), ords.end(), ord);
-        if (it == ords.end() || *it != ord) return build(rules, ords);   // not there: be safe
-        const Match& m = rules[it - ords.begin()]->match();
-        uint64_t h = mask_hash(m.mask(), m.pipeline_mask());
-        long i = find_old(m, h);
-        if (i >= 0) {
-            changes[i].add.push_back({ord, &m});
+    std::vector<SubChange> ch(os.size());
+    std::vector<SubChange> new_delta(os.size());   // for a frozen one without a delta yet
+    std::vector<std::shared_ptr<Subtable>> fresh;  // for masks new to the table
+    std::vector<Changed> sorted_added(added);      // so fresh subtables fill in order
+    std::sort(sorted_added.begin(), sorted_added.end(), [](const Changed& x, const Changed& y) { return x.ord < y.ord; });
+    for (const Changed& c : sorted_added) {
+        const Match& m = *c.match;
+        const uint64_t h = mask_hash(m.mask(), m.pipeline_mask());
+        Mask k = find_mask(m, h);
+        if (k.delta >= 0) {
+            ch[k.delta].add.push_back({c.ord, &m});
+        } else if (k.base >= 0 && os[k.base].s->ords.size() >= freeze) {
+            new_delta[k.base].add.push_back({c.ord, &m});
+        } else if (k.base >= 0) {
+            ch[k.base].add.push_back({c.ord, &m});
+        } else {
+            auto f = std::find_if(fresh.begin(), fresh.end(), [&](const auto& s) { return same_mask(*s, h, m); });
+            if (f == fresh.end()) {
+                fresh.push_back(new_subtable(m.mask(), m.pipeline_mask(), h));
+                f = fresh.end() - 1;
+            }
+            add_rule(**f, c.ord, m);
+        }
+    }
+    for (const Changed& c : removed) {
+        Mask k = find_mask(*c.match, mask_hash(c.match->mask(), c.match->pipeline_mask()));
+        if (k.delta >= 0 && std::binary_search(os[k.delta].s->ords.begin(), os[k.delta].s->ords.end(), c.ord)) {
+            ch[k.delta].del.push_back(c.ord);
             continue;
         }
-        auto f = std::find_if(fresh.begin(), fresh.end(), [&](const auto& s) { return same_mask(*s, h, m); });
-        if (f == fresh.end()) {
-            fresh.push_back(new_subtable(m.mask(), m.pipeline_mask(), h));
-            f = fresh.end() - 1;
-        }
-        add_rule(**f, ord, m);
-    }
-    for (const Removed& r : removed) {
-        long i = find_old(*r.match, mask_hash(r.match->mask(), r.match->pipeline_mask()));
-        if (i < 0) return build(rules, ords);
-        changes[i].del.push_back(r.ord);
+        if (k.base < 0) return build(rules);   // not there: be safe
+        const Subtable& b = *os[k.base].s;
+        auto it = std::lower_bound(b.ords.begin(), b.ords.end(), c.ord);
+        if (it == b.ords.end() || *it != c.ord) return build(rules);
+        if (b.ords.size() >= freeze) ch[k.base].kill.push_back(static_cast<uint32_t>(it - b.ords.begin()));
+        else ch[k.base].del.push_back(c.ord);
     }
 
     auto ix = std::make_shared<TableIndex>();
     ix->n_rules_ = rules.size();
-    for (size_t i = 0; i < old_subs.size(); i++) {
-        Change& c = changes[i];
-        if (c.add.empty() && c.del.empty()) {
-            ix->subs_.push_back(old_subs[i]);
-            continue;
+    for (size_t i = 0; i < os.size(); i++) {
+        SubChange& c = ch[i];
+        const SubRef& o = os[i];
+        if (!c.add.empty() || !c.del.empty()) {
+            // Not frozen (or a delta): patched or built anew. A delta stays one. (Dead
+            // rules here only if the freeze size moved since: tests.)
+            std::vector<uint32_t> dead;
+            if (o.dead) dead = *o.dead;
+            dead.insert(dead.end(), c.kill.begin(), c.kill.end());
+            std::sort(dead.begin(), dead.end());
+            auto s = rewrite(*o.s, c, dead.empty() ? nullptr : &dead);
+            if (s) ix->subs_.push_back(SubRef{std::move(s), nullptr, o.delta});
+        } else if (!c.kill.empty()) {
+            auto dead = std::make_shared<std::vector<uint32_t>>();
+            if (o.dead) *dead = *o.dead;
+            dead->insert(dead->end(), c.kill.begin(), c.kill.end());
+            std::sort(dead->begin(), dead->end());
+            dead->erase(std::unique(dead->begin(), dead->end()), dead->end());
+            if (dead->size() < o.s->ords.size()) ix->subs_.push_back(SubRef{o.s, std::move(dead), o.delta});
+        } else {
+            ix->subs_.push_back(o);
         }
-        const Subtable& o = *old_subs[i];
-        auto s = new_subtable(o.mask, o.pmask_key, o.mask_hash);
-        s->ords.reserve(o.ords.size() + c.add.size());
-        s->vals.reserve(o.vals.size() + c.add.size() * o.stride());
-        std::sort(c.add.begin(), c.add.end());
-        std::sort(c.del.begin(), c.del.end());
-        // Merge by order key: the old rules but the deleted, and the added.
-        std::vector<uint32_t> new_of_old(o.ords.size()), added_locals, deleted_locals;
-        size_t a = 0;
-        auto add_next = [&] {
-            added_locals.push_back(static_cast<uint32_t>(s->ords.size()));
-            add_rule(*s, c.add[a].first, *c.add[a].second);
-            a++;
-        };
-        for (uint32_t r = 0; r < o.ords.size(); r++) {
-            while (a < c.add.size() && c.add[a].first < o.ords[r]) add_next();
-            if (std::binary_search(c.del.begin(), c.del.end(), o.ords[r])) {
-                new_of_old[r] = kGone;
-                deleted_locals.push_back(r);
-            } else {
-                new_of_old[r] = static_cast<uint32_t>(s->ords.size());
-                copy_rule(*s, o, r);
-            }
+        if (!new_delta[i].add.empty()) {
+            auto d = new_subtable(o.s->mask, o.s->pmask_key, o.s->mask_hash);
+            std::sort(new_delta[i].add.begin(), new_delta[i].add.end());
+            for (const auto& [ord, m] : new_delta[i].add) add_rule(*d, ord, *m);
+            finish(*d);
+            ix->subs_.push_back(SubRef{std::move(d), nullptr, true});
         }
-        while (a < c.add.size()) add_next();
-        if (s->ords.empty()) continue;
-        if (!finish_from(*s, o, new_of_old, added_locals, deleted_locals)) finish(*s);
-        ix->subs_.push_back(std::move(s));
+    }
+    // Deltas and dead lists grown past the threshold: merged into their base. A delta
+    // whose base is gone is a subtable like any other.
+    for (size_t i = 0; i < ix->subs_.size(); i++) {
+        SubRef& b = ix->subs_[i];
+        if (b.delta) continue;
+        long d = -1;
+        for (size_t j = 0; j < ix->subs_.size(); j++)
+            if (ix->subs_[j].delta && ix->subs_[j].s && ix->subs_[j].s->mask_hash == b.s->mask_hash &&
+                ix->subs_[j].s->mask == b.s->mask && ix->subs_[j].s->pmask_key == b.s->pmask_key)
+                d = static_cast<long>(j);
+        const size_t extra = (b.dead ? b.dead->size() : 0) + (d >= 0 ? ix->subs_[d].s->ords.size() : 0);
+        if (extra == 0 || extra <= merge_threshold(b.live())) continue;
+        b = SubRef{merge(*b.s, b.dead.get(), d >= 0 ? ix->subs_[d].s.get() : nullptr), nullptr, false};
+        if (d >= 0) ix->subs_[d].s = nullptr;
+    }
+    std::erase_if(ix->subs_, [](const SubRef& r) { return !r.s; });
+    for (SubRef& r : ix->subs_) {
+        if (!r.delta) continue;
+        bool has_base = std::any_of(ix->subs_.begin(), ix->subs_.end(), [&](const SubRef& b) {
+            return !b.delta && b.s->mask_hash == r.s->mask_hash && b.s->mask == r.s->mask &&
+                   b.s->pmask_key == r.s->pmask_key;
+        });
+        if (!has_base) r.delta = false;
     }
     for (auto& f : fresh) {
         finish(*f);
-        ix->subs_.push_back(std::move(f));
+        ix->subs_.push_back(SubRef{std::move(f), nullptr, false});
     }
-    if (!want_subtables(rules.size(), ix->subs_.size())) return build(rules, ords);
+    if (!want_subtables(rules.size(), ix->n_masks())) return build(rules);
     std::sort(ix->subs_.begin(), ix->subs_.end(),
-              [](const auto& x, const auto& y) { return x->first_ord < y->first_ord; });
+              [](const SubRef& x, const SubRef& y) { return x.s->first_ord < y.s->first_ord; });
     return ix;
+}
+
+uint64_t TableIndex::find_exact(const Match& m, uint16_t priority) const {
+    const uint64_t h = mask_hash(m.mask(), m.pipeline_mask());
+    const uint64_t prio_bits = order_key(priority, 0) >> 48;
+    for (const SubRef& ref : subs_) {
+        const Subtable& s = *ref.s;
+        if (!same_mask(s, h, m)) continue;
+        const uint32_t *b, *e;
+        s.full.find(s.key_hash(s.full, m.value(), m.pipeline_value()), b, e);
+        for (; b != e; ++b)
+            if (s.ords[*b] >> 48 == prio_bits && s.matches(*b, m.value(), m.pipeline_value()) && !ref.is_dead(*b))
+                return s.ords[*b];
+    }
+    return kNoMatch;
 }
 
 // ------------------------------------------------------------------------ lookups
 
-long TableIndex::lookup(const std::vector<uint64_t>& ords, const FlowKey& key, const PipelineKey& pkey,
-                        const FlowKey& free, FlowKey& mask) const {
-    return subs_.empty() ? lookup_linear(key, pkey, free, mask) : lookup_subtables(ords, key, pkey, free, mask);
+uint64_t TableIndex::lookup(const FlowKey& key, const PipelineKey& pkey, const FlowKey& free, FlowKey& mask) const {
+    return subs_.empty() ? lookup_linear(key, pkey, free, mask) : lookup_subtables(key, pkey, free, mask);
 }
 
 inline bool TableIndex::linear_pipeline_matches(const LinearRule& r, const PipelineKey& pkey) const {
@@ -739,19 +872,19 @@ inline void TableIndex::linear_failure(const LinearRule& r, const FlowKey& key, 
     cost_apply(chosen->cw, chosen->cb, free, mask);
 }
 
-long TableIndex::lookup_linear(const FlowKey& key, const PipelineKey& pkey, const FlowKey& free,
-                               FlowKey& mask) const {
+uint64_t TableIndex::lookup_linear(const FlowKey& key, const PipelineKey& pkey, const FlowKey& free,
+                                   FlowKey& mask) const {
     const LinearRule* rules = rules_.data();
     size_t n = rules_.size(), hit = 0;
     while (hit < n && !linear_matches(rules[hit], key, pkey)) hit++;
     // The winner first, so failing rules can reuse the fields it pins.
     if (hit < n) linear_read_match(rules[hit], free, mask);
     for (size_t i = 0; i < hit; i++) linear_failure(rules[i], key, pkey, free, mask);
-    return hit < n ? static_cast<long>(hit) : -1;
+    return hit < n ? rules[hit].ord : kNoMatch;
 }
 
-long TableIndex::lookup_subtables(const std::vector<uint64_t>& ords, const FlowKey& key, const PipelineKey& pkey,
-                                  const FlowKey& free, FlowKey& mask) const {
+uint64_t TableIndex::lookup_subtables(const FlowKey& key, const PipelineKey& pkey, const FlowKey& free,
+                                      FlowKey& mask) const {
     // 1. The winner: the first rule (in lookup order) that matches. Subtables in the
     // order of their first rule; none after the best found so far can beat it.
     constexpr uint32_t kNone = UINT32_MAX;
@@ -760,13 +893,14 @@ long TableIndex::lookup_subtables(const std::vector<uint64_t>& ords, const FlowK
     const Subtable* winner = nullptr;
     size_t n_probed = 0;
     for (; n_probed < subs_.size(); n_probed++) {
-        const Subtable& s = *subs_[n_probed];
+        const SubRef& ref = subs_[n_probed];
+        const Subtable& s = *ref.s;
         if (s.first_ord >= best) break;
         const uint32_t *b, *e;
         s.full.find(s.key_hash(s.full, key, pkey), b, e);
         for (; b != e; ++b) {
             if (s.ords[*b] >= best) break;
-            if (s.matches(*b, key, pkey)) {
+            if (s.matches(*b, key, pkey) && !ref.is_dead(*b)) {
                 best = s.ords[*b];
                 winner = &s;
                 break;
@@ -787,30 +921,30 @@ long TableIndex::lookup_subtables(const std::vector<uint64_t>& ords, const FlowK
         uint32_t sub, rule, cov;
         bool operator>(const Entry& o) const { return ord > o.ord; }
     };
-    Entry heap[kMaxSubtables];
+    Entry heap[2 * kMaxSubtables];   // a delta beside each frozen subtable
     size_t n_heap = 0;
     auto push = [&](uint32_t si, uint32_t r, uint32_t cov) {
-        heap[n_heap++] = {subs_[si]->ords[r], si, r, cov};
+        heap[n_heap++] = {subs_[si].s->ords[r], si, r, cov};
         std::push_heap(heap, heap + n_heap, std::greater<>());
     };
     for (uint32_t si = 0; si < n_probed; si++) {
-        const Subtable& s = *subs_[si];
+        const Subtable& s = *subs_[si].s;
         if (s.first_ord >= best) continue;
         uint32_t cov = s.covered(free, mask);
         if (cov == s.all_fields) continue;
-        uint32_t r = s.next(cov, 0, best, key, pkey);
+        uint32_t r = s.next(cov, 0, best, key, pkey, subs_[si]);
         if (r != kNone) push(si, r, cov);
     }
     while (n_heap) {
         std::pop_heap(heap, heap + n_heap, std::greater<>());
         Entry en = heap[--n_heap];
-        const Subtable& s = *subs_[en.sub];
+        const Subtable& s = *subs_[en.sub].s;
         uint32_t r = en.rule;
         uint32_t cov = s.covered(free, mask);
         if (cov != en.cov && !s.agrees_on(r, cov, key)) {
             // Stale: r now differs on a covered field, so it adds nothing.
             if (cov == s.all_fields) continue;
-            uint32_t next = s.next(cov, r + 1, best, key, pkey);
+            uint32_t next = s.next(cov, r + 1, best, key, pkey, subs_[en.sub]);
             if (next != kNone) push(en.sub, next, cov);
             continue;
         }
@@ -821,11 +955,10 @@ long TableIndex::lookup_subtables(const std::vector<uint64_t>& ords, const FlowK
         else cost_apply(s.fields[i].cw, s.fields[i].cb, free, mask);
         cov = s.covered(free, mask);
         if (cov == s.all_fields) continue;
-        uint32_t next = s.next(cov, r + 1, best, key, pkey);
+        uint32_t next = s.next(cov, r + 1, best, key, pkey, subs_[en.sub]);
         if (next != kNone) push(en.sub, next, cov);
     }
-    if (best == kEnd) return -1;
-    return std::lower_bound(ords.begin(), ords.end(), best) - ords.begin();
+    return best == kEnd ? kNoMatch : best;
 }
 
 }  // namespace vswitch::ofp

@@ -22,6 +22,16 @@
 //    size — and the mask comes out bit-for-bit the same as the linear walk's.
 //    Used for tables of at least subtable_min_rules() rules with few distinct masks.
 //
+// Big subtables change by difference: once a subtable holds freeze_rules() rules, a
+// flow-mod does not copy it (its hash indexes are as big as it is) but leaves it shared
+// with the previous snapshot, adds go to a small "delta" subtable of the same mask and
+// deletes to a list of dead rules beside it. The lookup takes the two as two subtables
+// (nothing in it needs masks to be distinct: the winner is the first match in order,
+// failures are merged by order key) and skips dead rules. When delta and dead list
+// together pass merge_threshold() (about twice the square root of the base), they are
+// merged into a new base. So a flow-mod in a table of n rules costs O(sqrt n) plus the
+// amortized merge, O(sqrt n) too, instead of O(n).
+//
 // Immutable after build; lookups are thread-safe and allocate nothing.
 #pragma once
 
@@ -33,6 +43,7 @@
 
 #include "ofproto/match.h"
 #include "ofproto/rule.h"
+#include "ofproto/rule_seq.h"
 
 namespace vswitch::ofp {
 
@@ -56,36 +67,39 @@ public:
     static uint64_t order_key(uint16_t priority, uint64_t seq) { return uint64_t(0xffff - priority) << 48 | seq; }
     static constexpr uint64_t kMaxSeq = (uint64_t{1} << 48) - 1;
 
-    // rules: one table, in lookup order (FlowTables::table()), ords their order keys.
-    // Null if the table is empty.
-    static std::shared_ptr<const TableIndex> build(const std::vector<RulePtr>& rules,
-                                                   const std::vector<uint64_t>& ords);
-    // The index build(rules, ords) would make, for a table that was indexed by `old`
-    // and has since gained the rules whose order keys are `added` and lost `removed`:
-    // subtables that neither touches are shared with `old` (so a flow-mod costs the
-    // rules of the subtables it touches, not the table's).
-    struct Removed {
+    // rules: one table (FlowTables::table()). Null if the table is empty.
+    static std::shared_ptr<const TableIndex> build(const RuleSeq& rules);
+    // What build(rules) would look up the same, for a table that was indexed by `old`
+    // and has since gained `added` and lost `removed` (order keys and matches; the
+    // matches must live until this returns): subtables that neither touches are shared
+    // with `old`, big ones change by difference (above).
+    struct Changed {
         uint64_t ord;
         const Match* match;
     };
     static std::shared_ptr<const TableIndex> update(const std::shared_ptr<const TableIndex>& old,
-                                                    const std::vector<RulePtr>& rules,
-                                                    const std::vector<uint64_t>& ords,
-                                                    const std::vector<uint64_t>& added,
-                                                    const std::vector<Removed>& removed);
+                                                    const RuleSeq& rules, const std::vector<Changed>& added,
+                                                    const std::vector<Changed>& removed);
 
-    // Position (in the rules the index was built for; ords = their order keys) of the
-    // first rule matching (key, pkey), or -1. ORs into `mask` what the outcome depended
-    // on, as translate.h describes: the winner's match, and for every rule before it
-    // that failed on packet fields one mismatching field (plus prerequisites) unless one
-    // is already covered. `free` = the bits of fields written by actions: reading them
-    // costs nothing.
-    long lookup(const std::vector<uint64_t>& ords, const FlowKey& key, const PipelineKey& pkey,
-                const FlowKey& free, FlowKey& mask) const;
+    // Order key of the first rule matching (key, pkey), or kNoMatch. ORs into `mask`
+    // what the outcome depended on, as translate.h describes: the winner's match, and
+    // for every rule before it that failed on packet fields one mismatching field (plus
+    // prerequisites) unless one is already covered. `free` = the bits of fields written
+    // by actions: reading them costs nothing.
+    static constexpr uint64_t kNoMatch = UINT64_MAX;
+    uint64_t lookup(const FlowKey& key, const PipelineKey& pkey, const FlowKey& free, FlowKey& mask) const;
+
+    // A subtable index finds a rule by its exact match and priority (its order key, or
+    // kNoMatch) without a scan; a linear one cannot (false).
+    bool finds_exact() const { return !subs_.empty(); }
+    uint64_t find_exact(const Match& m, uint16_t priority) const;
 
     size_t n_rules() const { return n_rules_; }
     bool uses_subtables() const;
-    size_t n_subtables() const;   // 0 = linear
+    size_t n_subtables() const;   // 0 = linear; deltas count
+    size_t n_masks() const;       // distinct masks of the subtables
+    size_t n_deltas() const;      // subtables that are a delta of a frozen one
+    size_t n_dead() const;        // rules of frozen subtables deleted since they froze
 
     // Tables with at least this many rules (and at most kMaxSubtables distinct masks,
     // at least kMinRulesPerSubtable rules per mask on average) use subtables. Read by
@@ -93,12 +107,27 @@ public:
     static void set_subtable_min_rules(size_t n);
     static size_t subtable_min_rules();
     static constexpr size_t kDefaultSubtableMinRules = 8;
+    // Subtables of at least this many rules change by difference (tests lower it).
+    static void set_freeze_rules(size_t n);
+    static size_t freeze_rules();
+    static constexpr size_t kDefaultFreezeRules = 2048;
+    // Delta + dead rules beyond which a frozen subtable of n live rules is merged anew.
+    static size_t merge_threshold(size_t n);
     static constexpr size_t kMaxSubtables = 256;
     static constexpr size_t kMinRulesPerSubtable = 2;
 
     struct Term;
     struct LinearRule;
     struct Subtable;
+    // A subtable as this snapshot sees it: shared, maybe with dead rules (local
+    // numbers, ascending), maybe the delta of a frozen subtable of the same mask.
+    struct SubRef {
+        std::shared_ptr<const Subtable> s;
+        std::shared_ptr<const std::vector<uint32_t>> dead;
+        bool delta = false;
+        bool is_dead(uint32_t r) const;
+        size_t live() const;
+    };
     TableIndex();
     ~TableIndex();
 
@@ -109,9 +138,8 @@ private:
     };
 
     static bool want_subtables(size_t n_rules, size_t n_masks);
-    long lookup_linear(const FlowKey& key, const PipelineKey& pkey, const FlowKey& free, FlowKey& mask) const;
-    long lookup_subtables(const std::vector<uint64_t>& ords, const FlowKey& key, const PipelineKey& pkey,
-                          const FlowKey& free, FlowKey& mask) const;
+    uint64_t lookup_linear(const FlowKey& key, const PipelineKey& pkey, const FlowKey& free, FlowKey& mask) const;
+    uint64_t lookup_subtables(const FlowKey& key, const PipelineKey& pkey, const FlowKey& free, FlowKey& mask) const;
     bool linear_matches(const LinearRule& r, const FlowKey& key, const PipelineKey& pkey) const;
     bool linear_pipeline_matches(const LinearRule& r, const PipelineKey& pkey) const;
     void linear_read_match(const LinearRule& r, const FlowKey& free, FlowKey& mask) const;
@@ -125,7 +153,7 @@ private:
     std::vector<MaskedWord> pwords_;   // pipeline words
     std::vector<Term> terms_;
     // subtables, by order key of their first rule; shared between snapshots
-    std::vector<std::shared_ptr<const Subtable>> subs_;
+    std::vector<SubRef> subs_;
 };
 
 }  // namespace vswitch::ofp

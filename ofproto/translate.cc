@@ -80,7 +80,7 @@ private:
     // the mask of everything it examined. The table's index does it (table_index.h);
     // with an observer, the rule-by-rule walk below does, telling it every rule.
     const RulePtr* lookup(uint8_t id) {
-        const FlowTables::RuleList& rules = tables_.table(id);
+        const RuleSeq& rules = tables_.table(id);
         const TableIndex* index = tables_.index(id);
         if (obs_ || (!index && !rules.empty())) return lookup_walk(id);
         if (!index) return nullptr;
@@ -88,14 +88,21 @@ private:
             free_ = field_set_bits(st_.w_const);
             free_for_ = st_.w_const;
         }
-        long hit = index->lookup(tables_.order_keys(id), st_.w, st_.pk, free_, out_.mask);
-        return hit < 0 ? nullptr : &rules[hit];
+        const uint64_t ord = index->lookup(st_.w, st_.pk, free_, out_.mask);
+        return ord == TableIndex::kNoMatch ? nullptr : rules.find(ord);
     }
 
     // The reference lookup: rules in order, the mask accounted field by field from the
     // Match objects. TableIndex computes the same, faster.
     const RulePtr* lookup_walk(uint8_t id) {
-        const FlowTables::RuleList& rules = tables_.table(id);
+        std::vector<const RulePtr*> rules_in_order;   // (traces and tests only)
+        rules_in_order.reserve(tables_.table(id).size());
+        tables_.table(id).for_each([&](const RulePtr& r, uint64_t) { rules_in_order.push_back(&r); });
+        struct View {
+            const std::vector<const RulePtr*>& v;
+            size_t size() const { return v.size(); }
+            const RulePtr& operator[](size_t i) const { return *v[i]; }
+        } rules{rules_in_order};
         size_t hit = 0;
         while (hit < rules.size() && !rules[hit]->match().matches(st_.w, st_.pk)) hit++;
         // The winner first, so failing rules can reuse the fields it pins.

@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
             sr.mutable_show();
             api::Response show;
             c.call(sr, show);
-            printf("  batches of %4zu: %9.0f endpoint changes/s  (median %8.2f ms, p99 %8.2f ms per batch, %zu "
+            printf("  batches of %4zu: %9.1f endpoint changes/s  (median %8.2f ms, p99 %8.2f ms per batch, %zu "
                    "batches; snapshot %llu bytes, journal %llu records)\n",
                    bs, changes / (total / 1e3), lat[lat.size() / 2], lat[std::min(lat.size() - 1, lat.size() * 99 / 100)],
                    lat.size(), static_cast<unsigned long long>(show.show().db_snapshot_bytes()),

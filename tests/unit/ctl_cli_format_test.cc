@@ -53,6 +53,9 @@ TEST_CASE("show", "[ctl][format]") {
     api::ShowReply r;
     r.set_version("0.1");
     r.set_db("/var/lib/vswitch/conf.db");
+    r.set_db_snapshot_bytes(4096);
+    r.set_db_journal_records(3);
+    r.set_db_journal_bytes(212);
     r.add_pmd_cores(2);
     r.add_pmd_cores(3);
     r.set_n_flows(12);
@@ -81,7 +84,7 @@ TEST_CASE("show", "[ctl][format]") {
     vm->set_n_txq(2);
     CHECK(cli::format_show(r) ==
           "switchd 0.1\n"
-          "  db: /var/lib/vswitch/conf.db\n"
+          "  db: /var/lib/vswitch/conf.db (snapshot 4096 bytes, journal 3 records, 212 bytes)\n"
           "  pmd cores: 2,3\n"
           "  flows: 12\n"
           "  megaflows: 34 (capacity 65536)\n"

@@ -354,12 +354,22 @@ TEST_CASE("table index property: linear, subtables and the walk agree exactly",
     CHECK(with_subtables > 40);   // the subtable path was exercised (62 tables)
 }
 
+// Restores the default freeze size when a test ends.
+struct Freeze {
+    explicit Freeze(size_t n) { TableIndex::set_freeze_rules(n); }
+    ~Freeze() { TableIndex::set_freeze_rules(TableIndex::kDefaultFreezeRules); }
+};
+
 TEST_CASE("table index property: flow-mods update subtables exactly", "[ofproto][index][property]") {
     // Many shapes and small tables, then few shapes and big tables (flow-mods patch
-    // their subtables' hash indexes).
+    // their subtables' hash indexes). With a small freeze size, subtables also change by
+    // difference: a delta beside them, dead rules in them, merged again past a threshold.
     bool wide = GENERATE(false, true);
+    size_t freeze = GENERATE(TableIndex::kDefaultFreezeRules, size_t{8});
     Gen g(wide ? 7 : 99, wide);
     Threshold th(4);
+    Freeze fz(freeze);
+    size_t deltas_seen = 0, dead_seen = 0;
     auto tables = FlowTables().with_added(parse_all(g.flows(wide ? 300 : 40), true));
     for (int step = 0; step < 300; step++) {
         switch (g.pick(4)) {
@@ -397,8 +407,10 @@ TEST_CASE("table index property: flow-mods update subtables exactly", "[ofproto]
             REQUIRE(tables->table(t).size() == fresh->table(t).size());
             REQUIRE(bool(tables->index(t)) == !tables->table(t).empty());
             if (tables->index(t)) {
-                CHECK(tables->index(t)->n_subtables() == fresh->index(t)->n_subtables());
+                CHECK(tables->index(t)->n_masks() == fresh->index(t)->n_masks());
                 CHECK(tables->index(t)->n_rules() == tables->table(t).size());
+                deltas_seen += tables->index(t)->n_deltas();
+                dead_seen += tables->index(t)->n_dead();
             }
         }
         for (int p = 0; p < 10; p++) {
@@ -408,5 +420,10 @@ TEST_CASE("table index property: flow-mods update subtables exactly", "[ofproto]
             CHECK_SAME(fast(*tables, k), ref);
             CHECK_SAME(fast(*fresh, k), ref);
         }
+    }
+    // The small freeze size must have made the big tables change by difference.
+    if (freeze < TableIndex::kDefaultFreezeRules && wide) {
+        CHECK(deltas_seen > 0);
+        CHECK(dead_seen > 0);
     }
 }
