@@ -34,6 +34,25 @@ constexpr size_t kLinearCompareLimit = 16;
 
 }  // namespace
 
+void FlowTables::account(uint8_t id, uint64_t ord, const Rule& r, int dir) {
+    const CookieIndex::Entry e{r.cookie(), ord, id};
+    if (dir > 0) cookies_.add(e);
+    else cookies_.remove(e);
+    if (r.spec().idle_timeout || r.spec().hard_timeout) n_timed_ += static_cast<size_t>(dir);
+}
+
+void FlowTables::removed_from(uint8_t id, const std::vector<std::pair<uint64_t, RulePtr>>& gone,
+                              const FlowTables& before) {
+    std::vector<TableIndex::Changed> changed;
+    changed.reserve(gone.size());
+    for (const auto& [ord, r] : gone) {
+        changed.push_back({ord, &r->match()});
+        account(id, ord, *r, -1);
+    }
+    n_rules_ -= gone.size();
+    index_[id] = TableIndex::update(before.index_[id], tables_[id], {}, changed);
+}
+
 uint64_t FlowTables::find_exact(uint8_t id, const Match& m, uint16_t priority) const {
     if (const TableIndex* ix = index_[id].get(); ix && ix->finds_exact()) return ix->find_exact(m, priority);
     uint64_t found = TableIndex::kNoMatch;
@@ -89,6 +108,8 @@ std::unique_ptr<FlowTables> FlowTables::with_added(const std::vector<RulePtr>& a
             for (size_t d = 0; d < distinct.size(); d++) {
                 if (at[d] != TableIndex::kNoMatch) {
                     // Same match and order key: the index stays valid.
+                    next->account(id, at[d], **t.find(at[d]), -1);
+                    next->account(id, at[d], *distinct[d], +1);
                     t.replace(at[d], distinct[d]);
                 } else {
                     fresh.emplace_back(TableIndex::order_key(prio, next->next_seq_++), distinct[d]);
@@ -97,7 +118,10 @@ std::unique_ptr<FlowTables> FlowTables::with_added(const std::vector<RulePtr>& a
         }
         if (fresh.empty()) continue;
         // by_prio went by descending priority, so by ascending order key already.
-        for (const auto& [ord, r] : fresh) changed.push_back({ord, &r->match()});
+        for (const auto& [ord, r] : fresh) {
+            changed.push_back({ord, &r->match()});
+            next->account(id, ord, *r, +1);
+        }
         t.insert(fresh);
         next->n_rules_ += fresh.size();
         next->index_[id] = TableIndex::update(index_[id], t, changed, {});
@@ -110,20 +134,36 @@ std::unique_ptr<FlowTables> FlowTables::without(const std::function<bool(const R
     auto next = std::make_unique<FlowTables>(*this);
     size_t removed = 0;
     std::vector<std::pair<uint64_t, RulePtr>> gone;   // keeps the matches alive for update()
-    std::vector<TableIndex::Changed> changed;
     for (size_t i = 0; i < kNumTables; i++) {
         RuleSeq& t = next->tables_[i];
         if (t.empty()) continue;
         gone.clear();
         t.erase_if(doomed, gone);
         if (gone.empty()) continue;
-        changed.clear();
-        for (const auto& [ord, r] : gone) changed.push_back({ord, &r->match()});
         removed += gone.size();
-        next->index_[i] = TableIndex::update(index_[i], t, {}, changed);
+        next->removed_from(static_cast<uint8_t>(i), gone, *this);
     }
-    next->n_rules_ = n_rules_ - removed;
     if (n_removed) *n_removed = removed;
+    return next;
+}
+
+std::unique_ptr<FlowTables> FlowTables::without_cookies(const std::vector<uint64_t>& cookies,
+                                                        size_t* n_removed) const {
+    std::vector<CookieIndex::Entry> found;
+    for (uint64_t c : cookies) cookies_.find(c, found);
+    if (n_removed) *n_removed = found.size();
+    auto next = std::make_unique<FlowTables>(*this);
+    if (found.empty()) return next;
+    std::map<uint8_t, std::vector<uint64_t>> by_table;
+    for (const CookieIndex::Entry& e : found) by_table[e.table].push_back(e.ord);
+    std::vector<std::pair<uint64_t, RulePtr>> gone;
+    for (auto& [id, ords] : by_table) {
+        std::sort(ords.begin(), ords.end());
+        ords.erase(std::unique(ords.begin(), ords.end()), ords.end());
+        gone.clear();
+        next->tables_[id].erase(ords, gone);
+        next->removed_from(id, gone, *this);
+    }
     return next;
 }
 

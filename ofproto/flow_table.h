@@ -31,6 +31,7 @@
 #include <memory>
 #include <vector>
 
+#include "ofproto/cookie_index.h"
 #include "ofproto/group.h"
 #include "ofproto/overlay_config.h"
 #include "ofproto/rule.h"
@@ -45,6 +46,8 @@ public:
     // Null for an empty table.
     const TableIndex* index(uint8_t id) const { return index_[id].get(); }
     size_t n_rules() const { return n_rules_; }
+    // Rules with an idle or hard timeout (none: nothing can expire).
+    size_t n_timed() const { return n_timed_; }
 
     // A copy with every rule `modified` selects replaced by Rule(old, actions) (mod-flows:
     // same counters and age); *n_modified = how many.
@@ -78,6 +81,9 @@ public:
     // A copy without the rules `doomed` selects; *n_removed = how many.
     std::unique_ptr<FlowTables> without(const std::function<bool(const Rule&)>& doomed,
                                         size_t* n_removed) const;
+    // The same for the rules whose cookie is one of `cookies`, found through the cookie
+    // index: no rule is asked.
+    std::unique_ptr<FlowTables> without_cookies(const std::vector<uint64_t>& cookies, size_t* n_removed) const;
 
     // Every rule, table by table in lookup order.
     template <class F>
@@ -89,11 +95,17 @@ private:
     // The order key of the rule of table `id` with this priority and match, or
     // TableIndex::kNoMatch.
     uint64_t find_exact(uint8_t id, const Match& m, uint16_t priority) const;
+    // Bookkeeping of a rule coming (+1) or going (-1): cookie index, timed count.
+    void account(uint8_t id, uint64_t ord, const Rule& r, int dir);
+    // Index update after table id lost `gone`.
+    void removed_from(uint8_t id, const std::vector<std::pair<uint64_t, RulePtr>>& gone, const FlowTables& before);
 
     std::array<RuleSeq, kNumTables> tables_;
     std::array<std::shared_ptr<const TableIndex>, kNumTables> index_;
+    CookieIndex cookies_;
     uint64_t next_seq_ = 0;   // insertion sequence number of the next new rule
     size_t n_rules_ = 0;
+    size_t n_timed_ = 0;
     std::map<uint32_t, std::shared_ptr<const GroupSpec>> groups_;
     std::vector<uint32_t> ports_;   // ascending
     std::shared_ptr<const OverlayConfig> overlay_ = std::make_shared<const OverlayConfig>();

@@ -352,6 +352,7 @@ ofp::Neighbors& Ofproto::neighbors() { return impl_->neighbors; }
 const ofp::Neighbors& Ofproto::neighbors() const { return impl_->neighbors; }
 
 size_t Ofproto::expire(std::chrono::steady_clock::time_point now) {
+    if (impl_->current().n_timed() == 0) return 0;   // nothing can expire: no scan
     bool any = false;
     impl_->current().for_each([&](const RulePtr& r) { any = any || r->expired(now); });
     if (!any) return 0;
@@ -474,8 +475,7 @@ FlowError Ofproto::apply_batch(const std::vector<std::string>& add,
     std::unique_ptr<FlowTables> next;
     size_t n = 0;
     if (!del_cookies.empty()) {
-        std::unordered_set<uint64_t> doomed(del_cookies.begin(), del_cookies.end());
-        next = impl_->current().without([&](const Rule& r) { return doomed.count(r.cookie()) > 0; }, &n);
+        next = impl_->current().without_cookies(del_cookies, &n);
         if (n == 0) next.reset();
     }
     if (!rules.empty()) next = (next ? *next : impl_->current()).with_added(rules);

@@ -169,7 +169,7 @@ public:
     // (overlay/vpc compiles VPC objects into rules, one cookie per object.)
 
     // One change, all or nothing, published as ONE new snapshot: every rule whose
-    // cookie equals one of del_cookies is removed (one pass over the tables), then the
+    // cookie equals one of del_cookies is removed (found through the cookie index), then the
     // `add` flows (add-flow syntax, parsed completely first; same replacement rules as
     // add_flows) are installed. On error nothing changed. *n_deleted = rules removed.
     FlowError apply_batch(const std::vector<std::string>& add,

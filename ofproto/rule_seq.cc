@@ -135,6 +135,22 @@ void RuleSeq::erase_if(const std::function<bool(const Rule&)>& doomed,
     }
 }
 
+void RuleSeq::erase(const std::vector<uint64_t>& sorted_ords, std::vector<std::pair<uint64_t, RulePtr>>& removed) {
+    // Backwards, so dropping an emptied chunk does not move the ones still to visit.
+    for (size_t k = sorted_ords.size(); k-- > 0;) {
+        const size_t i = chunk_for(sorted_ords[k]);
+        Chunk& c = own(i);
+        auto it = std::lower_bound(c.ords.begin(), c.ords.end(), sorted_ords[k]);
+        if (it == c.ords.end() || *it != sorted_ords[k]) continue;
+        const auto pos = it - c.ords.begin();
+        removed.emplace_back(*it, std::move(c.rules[static_cast<size_t>(pos)]));
+        c.ords.erase(it);
+        c.rules.erase(c.rules.begin() + pos);
+        size_--;
+        if (c.ords.empty()) chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+}
+
 size_t RuleSeq::modify(const std::function<RulePtr(const RulePtr&)>& fn) {
     size_t n = 0;
     for (size_t i = 0; i < chunks_.size(); i++) {

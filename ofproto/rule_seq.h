@@ -58,6 +58,9 @@ public:
     // Removes the rules `doomed` selects (every rule is asked); appends them, with their
     // order keys, to `removed`.
     void erase_if(const std::function<bool(const Rule&)>& doomed, std::vector<std::pair<uint64_t, RulePtr>>& removed);
+    // Removes the rules with these order keys (ascending; each must be there); appends
+    // them to `removed`.
+    void erase(const std::vector<uint64_t>& sorted_ords, std::vector<std::pair<uint64_t, RulePtr>>& removed);
     // Replaces each rule `fn` returns a new rule for (null: unchanged); how many.
     size_t modify(const std::function<RulePtr(const RulePtr&)>& fn);
 
