@@ -12,14 +12,6 @@ size_t RuleSeq::chunk_for(uint64_t ord) const {
     return static_cast<size_t>(it - chunks_.begin());
 }
 
-const RulePtr* RuleSeq::find(uint64_t ord) const {
-    if (chunks_.empty()) return nullptr;
-    const Chunk& c = *chunks_[chunk_for(ord)];
-    auto it = std::lower_bound(c.ords.begin(), c.ords.end(), ord);
-    if (it == c.ords.end() || *it != ord) return nullptr;
-    return &c.rules[static_cast<size_t>(it - c.ords.begin())];
-}
-
 RuleSeq::Chunk& RuleSeq::own(size_t i) {
     // A chunk only this sequence holds was made by the change under way: edit in place.
     // (Only the control thread copies these pointers; published sequences are const.)

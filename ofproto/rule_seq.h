@@ -47,8 +47,21 @@ public:
             }
         }
     }
-    // The rule with this order key, or null. O(log n).
-    const RulePtr* find(uint64_t ord) const;
+    // The rule with this order key, or null. O(log n). (Translation asks it once per
+    // table lookup: inline, and most tables are one chunk.)
+    const RulePtr* find(uint64_t ord) const {
+        if (chunks_.empty()) return nullptr;
+        const Chunk& c = *chunks_[chunks_.size() == 1 ? 0 : chunk_for(ord)];
+        const uint64_t* b = c.ords.data();
+        size_t n = c.ords.size();
+        while (n > 1) {   // branch-free lower bound: the chunk's keys are few cache lines
+            const size_t half = n / 2;
+            b = b[half - 1] < ord ? b + half : b;
+            n -= half;
+        }
+        if (*b != ord) return nullptr;
+        return &c.rules[static_cast<size_t>(b - c.ords.data())];
+    }
 
     // Adds rules whose order keys are not in the sequence yet; `sorted` ascending by
     // order key.

@@ -120,6 +120,20 @@ TEST_CASE("rule seq: edits agree with an ordered map, copies keep what they had"
     for (const auto& [s, m] : copies) CHECK(contents(s) == m);
 }
 
+TEST_CASE("rule seq: find answers for every key, present or not", "[ofproto][ruleseq]") {
+    RulePtr r = rule("priority=1,actions=drop");
+    for (size_t n = 0; n <= 40; n++) {
+        RuleSeq seq;
+        std::vector<std::pair<uint64_t, RulePtr>> add;
+        for (size_t i = 1; i <= n; i++) add.emplace_back(2 * i, r);
+        seq.insert(add);
+        for (uint64_t k = 0; k <= 2 * n + 2; k++) {
+            INFO("n " << n << " key " << k);
+            CHECK(bool(seq.find(k)) == (k % 2 == 0 && k >= 2 && k <= 2 * n));
+        }
+    }
+}
+
 TEST_CASE("flow tables: deleting by cookie removes what asking every rule removes", "[ofproto][cookies]") {
     std::vector<RulePtr> rules;
     for (int i = 0; i < 3000; i++) {
