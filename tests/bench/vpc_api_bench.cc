@@ -5,7 +5,8 @@
 //
 //   build/tests/bench/vpc_api_bench --socket PATH [--base N,N,...] [--sizes B,B,...] [--seconds S]
 //
-// For each base size: the VPC "bench" is filled up to BASE remote endpoints (batches of
+// The switch needs an uplink (set-uplink) for the endpoints' tunnel rules: vpc_api.sh
+// sets one up. For each base size: the VPC "bench" is filled up to BASE remote endpoints (batches of
 // 10000 adds, timed: the bulk load rate), then for each batch size B, for S seconds,
 // batches of B endpoint adds alternate with batches deleting them again. Printed per B:
 // changes/s, ms per batch (median and 99th percentile), and the state file's snapshot
