@@ -118,6 +118,10 @@ void RuleSeq::erase_if(const std::function<bool(const Rule&)>& doomed,
             i++;
         }
     }
+    repack_if_sparse();
+}
+
+void RuleSeq::repack_if_sparse() {
     // Deletions leave chunks small; once they average under an eighth full, repack.
     if (chunks_.size() > 8 && chunks_.size() * (kMaxChunk / 8) > size_) {
         std::vector<std::pair<uint64_t, RulePtr>> all;
@@ -141,6 +145,7 @@ void RuleSeq::erase(const std::vector<uint64_t>& sorted_ords, std::vector<std::p
         size_--;
         if (c.ords.empty()) chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(i));
     }
+    repack_if_sparse();
 }
 
 size_t RuleSeq::modify(const std::function<RulePtr(const RulePtr&)>& fn) {

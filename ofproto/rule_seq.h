@@ -91,6 +91,7 @@ private:
     void split_if_big(size_t i);
     // Replaces everything by `all` (ascending), in half-full chunks.
     void rebuild(std::vector<std::pair<uint64_t, RulePtr>> all);
+    void repack_if_sparse();
 
     std::vector<std::shared_ptr<Chunk>> chunks_;   // ascending, none empty
     size_t size_ = 0;
