@@ -57,6 +57,23 @@ std::vector<std::string> macs(const std::vector<store::JournalRecord>& j) {
     return out;
 }
 
+// A store at t's path with records for ...:01 and ...:02 appended (and then a snapshot
+// if asked); the journal's bytes before the snapshot.
+std::string two_records(const TempDir& t, bool then_save = false) {
+    StateStore st(t.db());
+    store::StoredState s;
+    std::vector<store::JournalRecord> j;
+    std::string err;
+    REQUIRE(st.load(s, j, err));
+    for (const char* m : {"02:00:00:00:00:01", "02:00:00:00:00:02"}) {
+        auto r = endpoint_rec(m);
+        REQUIRE(st.append(r, err));
+    }
+    std::string bytes = slurp(st.journal_path());
+    if (then_save) REQUIRE(st.save(s, err));   // journal_seq 2
+    return bytes;
+}
+
 }  // namespace
 
 TEST_CASE("state store: journal records come back in order after the snapshot", "[ctl][store]") {
@@ -104,19 +121,7 @@ TEST_CASE("state store: a crash between the snapshot and emptying the journal re
           "[ctl][store]") {
     TempDir t;
     std::string err;
-    std::string old_journal;
-    {
-        StateStore st(t.db());
-        store::StoredState s;
-        std::vector<store::JournalRecord> j;
-        REQUIRE(st.load(s, j, err));
-        for (const char* m : {"02:00:00:00:00:01", "02:00:00:00:00:02"}) {
-            auto r = endpoint_rec(m);
-            REQUIRE(st.append(r, err));
-        }
-        old_journal = slurp(st.journal_path());
-        REQUIRE(st.save(s, err));   // journal_seq 2
-    }
+    const std::string old_journal = two_records(t, true);
     spit(t.db() + ".journal", old_journal);   // as if emptying it had not happened
     StateStore st(t.db());
     store::StoredState s;
@@ -135,18 +140,7 @@ TEST_CASE("state store: a torn last record is dropped, the next append follows t
           "[ctl][store]") {
     TempDir t;
     std::string err;
-    std::string whole;
-    {
-        StateStore st(t.db());
-        store::StoredState s;
-        std::vector<store::JournalRecord> j;
-        REQUIRE(st.load(s, j, err));
-        for (const char* m : {"02:00:00:00:00:01", "02:00:00:00:00:02"}) {
-            auto r = endpoint_rec(m);
-            REQUIRE(st.append(r, err));
-        }
-        whole = slurp(st.journal_path());
-    }
+    const std::string whole = two_records(t);
     // Every way an append can be cut short: in the frame, in the payload.
     for (size_t cut : {size_t{3}, size_t{8}, size_t{20}}) {
         auto r = endpoint_rec("02:00:00:00:00:09");
@@ -175,18 +169,7 @@ TEST_CASE("state store: a torn last record is dropped, the next append follows t
 TEST_CASE("state store: a damaged journal refuses the load and is left alone", "[ctl][store]") {
     TempDir t;
     std::string err;
-    std::string whole;
-    {
-        StateStore st(t.db());
-        store::StoredState s;
-        std::vector<store::JournalRecord> j;
-        REQUIRE(st.load(s, j, err));
-        for (const char* m : {"02:00:00:00:00:01", "02:00:00:00:00:02"}) {
-            auto r = endpoint_rec(m);
-            REQUIRE(st.append(r, err));
-        }
-        whole = slurp(st.journal_path());
-    }
+    const std::string whole = two_records(t);
     SECTION("a byte changed in a record that is not the last") {
         std::string bad = whole;
         bad[8 + 8 + 3] ^= 0x40;
