@@ -156,13 +156,12 @@ bool StateStore::load(store::StoredState& out, std::vector<store::JournalRecord>
     return true;
 }
 
-bool StateStore::save(const store::StoredState& s, std::string& err) {
+bool StateStore::save(store::StoredState& s, std::string& err) {
     if (!enabled()) return true;
     std::string data;
-    store::StoredState copy = s;
-    copy.set_version(1);
-    copy.set_journal_seq(last_seq_);
-    copy.SerializeToString(&data);
+    s.set_version(1);
+    s.set_journal_seq(last_seq_);
+    s.SerializeToString(&data);
     std::string tmp = path_ + ".tmp";
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) {

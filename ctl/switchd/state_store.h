@@ -43,8 +43,9 @@ public:
     bool load(store::StoredState& out, std::vector<store::JournalRecord>& journal, std::string& err,
               std::string* warning = nullptr);
     // A new snapshot of everything (it includes every record appended so far), then an
-    // empty journal.
-    bool save(const store::StoredState& s, std::string& err);
+    // empty journal. Sets s's version and journal_seq (s is not copied: with a million
+    // VPC endpoints a copy costs as much as the serialization).
+    bool save(store::StoredState& s, std::string& err);
     // Appends r (its seq is set here); on disk when this returns true. On false nothing
     // was added.
     bool append(store::JournalRecord& r, std::string& err);
