@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstring>
 #include <map>
-#include <unordered_set>
 
 #include "ofproto/field_syntax.h"
 #include "ofproto/flow_format.h"

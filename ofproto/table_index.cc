@@ -544,6 +544,9 @@ bool finish_from(TableIndex::Subtable& s, const TableIndex::Subtable& old, const
 bool same_mask(const TableIndex::Subtable& s, uint64_t hash, const Match& m) {
     return s.mask_hash == hash && s.mask == m.mask() && s.pmask_key == m.pipeline_mask();
 }
+bool same_mask(const TableIndex::Subtable& a, const TableIndex::Subtable& b) {
+    return a.mask_hash == b.mask_hash && a.mask == b.mask && a.pmask_key == b.pmask_key;
+}
 
 }  // namespace
 
@@ -785,9 +788,7 @@ std::shared_ptr<const TableIndex> TableIndex::update(const std::shared_ptr<const
         if (b.delta) continue;
         long d = -1;
         for (size_t j = 0; j < ix->subs_.size(); j++)
-            if (ix->subs_[j].delta && ix->subs_[j].s && ix->subs_[j].s->mask_hash == b.s->mask_hash &&
-                ix->subs_[j].s->mask == b.s->mask && ix->subs_[j].s->pmask_key == b.s->pmask_key)
-                d = static_cast<long>(j);
+            if (ix->subs_[j].delta && ix->subs_[j].s && same_mask(*ix->subs_[j].s, *b.s)) d = static_cast<long>(j);
         const size_t extra = (b.dead ? b.dead->size() : 0) + (d >= 0 ? ix->subs_[d].s->ords.size() : 0);
         if (extra == 0 || extra <= merge_threshold(b.live())) continue;
         b = SubRef{merge(*b.s, b.dead.get(), d >= 0 ? ix->subs_[d].s.get() : nullptr), nullptr, false};
@@ -796,10 +797,8 @@ std::shared_ptr<const TableIndex> TableIndex::update(const std::shared_ptr<const
     std::erase_if(ix->subs_, [](const SubRef& r) { return !r.s; });
     for (SubRef& r : ix->subs_) {
         if (!r.delta) continue;
-        bool has_base = std::any_of(ix->subs_.begin(), ix->subs_.end(), [&](const SubRef& b) {
-            return !b.delta && b.s->mask_hash == r.s->mask_hash && b.s->mask == r.s->mask &&
-                   b.s->pmask_key == r.s->pmask_key;
-        });
+        bool has_base = std::any_of(ix->subs_.begin(), ix->subs_.end(),
+                                    [&](const SubRef& b) { return !b.delta && same_mask(*b.s, *r.s); });
         if (!has_base) r.delta = false;
     }
     for (auto& f : fresh) {
