@@ -62,8 +62,15 @@ bool Vring::attach(const VringConfig& c) {
     region_hint_ = 0;
     guess_n_ = 0;
     avail_seen_ = c.last_avail;   // nothing known to be posted yet
+    seen_addr_.assign(c.size, 0);
+    publish_pending_ = false;
     attached_ = true;
     return true;
+}
+
+void Vring::detach() {
+    if (attached_) publish_deferred();
+    attached_ = false;
 }
 
 // Each burst pays a chain of cross-core misses: avail->idx, then the avail ring's heads,
@@ -87,6 +94,23 @@ void Vring::prefetch_guessed_chains() const {
         rte_prefetch0(&c_.desc[(guess_head_ + i) & mask_]);
     rte_prefetch0(&c_.avail->ring[c_.last_avail & mask_]);
     rte_prefetch0(&c_.avail->ring[(c_.last_avail + guess_n_ - 1) & mask_]);
+}
+
+// While nothing new is posted: the guessed descriptors the guest has rewritten since they
+// were last consumed (their address changed) already point at the next packets (a
+// driver writes a packet before its descriptor, and both before avail->idx), so their
+// first data lines are requested now. The busy burst then waits for avail->idx alone,
+// not for avail->idx and then the data. Only a hint: a descriptor read here may still
+// change; dequeue reads it again after avail->idx. Each rewritten buffer is requested
+// once, so the idle loop does not pull lines back and forth while the guest writes them.
+void Vring::prefetch_guessed_data() {
+    for (uint16_t j = 0; j < guess_n_; j++) {
+        const uint16_t idx = (guess_head_ + j) & mask_;
+        const uint64_t a = __atomic_load_n(&c_.desc[idx].addr, __ATOMIC_RELAXED);
+        if (static_cast<uint32_t>(a) == seen_addr_[idx]) continue;
+        seen_addr_[idx] = static_cast<uint32_t>(a);
+        if (const uint8_t* p = c_.mem->translate(a + hdr_len_, 1, region_hint_)) rte_prefetch0(p);
+    }
 }
 
 // The lines of the next n used entries (8 to a line: every 8th and the last).
@@ -201,8 +225,12 @@ bool Vring::copy_from_guest(uint16_t head, rte_mbuf* m, rte_mempool* mp, VringEr
 // one plain descriptor fitting an mbuf takes the general copy_from_guest.
 uint16_t Vring::dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringErrors& err) {
     prefetch_guessed_chains();
+    publish_deferred();
     uint16_t count;
-    if (!posted(std::min(n, kMaxBurst), count, err)) return 0;
+    if (!posted(std::min(n, kMaxBurst), count, err)) {
+        prefetch_guessed_data();
+        return 0;
+    }
     count = std::min<uint16_t>({count, n, kMaxBurst});
     // An empty pool leaves the packets in the guest's ring: the guest sees back-pressure.
     if (rte_pktmbuf_alloc_bulk(mp, pkts, count) != 0) return 0;
@@ -223,6 +251,7 @@ uint16_t Vring::dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringError
         src[i] = nullptr;
         if (heads[i] >= c_.size) continue;
         const VirtqDesc d = c_.desc[heads[i]];
+        seen_addr_[heads[i]] = static_cast<uint32_t>(d.addr);
         if ((d.flags & (kDescNext | kDescWrite | kDescIndirect)) || d.len <= hdr_len_ ||
             d.len - hdr_len_ > room)
             continue;
@@ -259,7 +288,16 @@ uint16_t Vring::dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringError
     c_.last_used = static_cast<uint16_t>(c_.last_used + count);
     // A burst that filled the request leaves more behind, most likely.
     guess_next_chains(count == n ? count : 0);
-    publish_used(old_used);
+    // used->idx is stored at the start of the next poll of this ring, not here. The guest
+    // read it last (it checks it at every burst it sends), so the store waits for the line
+    // (~500 cycles on the bench host); x86 commits stores in order, and the PMD's next
+    // stores (the flow keys of this burst) queued behind it until the store buffer was full:
+    // 37% of flow_extract's samples sat on its first store. At the next poll the store is
+    // issued next to the read of avail->idx, a miss of its own, and the two transfers
+    // overlap; an idle poll absorbs it. Scenario C, same process, alternating: 6-9% fewer
+    // busy cycles per packet when the cross-core latency is high (benchmarks.md, session 9).
+    publish_pending_ = true;
+    pending_old_used_ = old_used;
     // The next burst's used entries, a burst ahead: asked for only at the burst that
     // writes them, their lines can still be on their way from the guest's core when the
     // stores are made, and x86 commits stores in order, so every later store of the PMD

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -165,13 +166,19 @@ public:
 
     // Returns false (and stays detached) when the addresses or the size are unusable.
     bool attach(const VringConfig& c);
-    void detach() { attached_ = false; }
+    // Publishes what dequeue left pending (below), then stops using the ring. Called with
+    // no PMD inside a burst on it (after a grace period).
+    void detach();
     bool attached() const { return attached_; }
     uint16_t last_avail() const { return c_.last_avail; }
     uint16_t last_used() const { return c_.last_used; }
 
     // Guest tx: up to n packets from the guest into fresh mbufs of mp. Packets whose chain
     // is bad are consumed (returned to the guest) and counted in err, not returned.
+    // The used entries of a burst are written at once but made visible (used->idx, and
+    // the interrupt check) at the start of the next dequeue on this ring, or at detach: a
+    // PMD polls each of its rings every iteration, so the guest gets its buffers back one
+    // iteration later (vring.cc, at the end of dequeue, says why).
     uint16_t dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringErrors& err);
 
     // Guest rx: copies pkts[0..n) into guest buffers while there are buffers. Returns how
@@ -197,6 +204,12 @@ private:
                           uint32_t& hdr_left, uint8_t** hdr_at);
     void guess_next_chains(uint16_t n);
     void prefetch_guessed_chains() const;
+    void prefetch_guessed_data();
+    void publish_deferred() {
+        if (!publish_pending_) return;
+        publish_pending_ = false;
+        publish_used(pending_old_used_);
+    }
     void publish_used(uint16_t old_used);
     void log_used(uint16_t from, uint16_t n);
     // After a full barrier: kicks the guest if it asked for an interrupt for any of the
@@ -212,6 +225,11 @@ private:
     uint16_t guess_head_ = 0;   // first descriptor of the next burst, guessed
     uint16_t guess_n_ = 0;      // how many to prefetch; 0: no guess
     uint16_t avail_seen_ = 0;   // avail->idx as last read
+    // Per descriptor, the low half of the buffer address it held when last consumed or
+    // prefetched: a different value means the guest rewrote it for a new packet.
+    std::vector<uint32_t> seen_addr_;
+    bool publish_pending_ = false;   // dequeue's last burst: used->idx not yet stored
+    uint16_t pending_old_used_ = 0;  // used->idx before that burst
 };
 
 }  // namespace vswitch
