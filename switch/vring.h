@@ -20,6 +20,9 @@
 //    followed outside guest memory.
 //  - One thread per Vring at a time (the PMD owning the queue, or the one holding the
 //    port's tx queue lock).
+//  - A guest-tx (dequeue) burst becomes visible to the guest at the next dequeue on the
+//    ring or at detach(), so a ring no longer polled must be detached (VhostPort does,
+//    before every protocol message and when the guest leaves).
 //  - Negotiated features it relies on: VIRTIO_RING_F_INDIRECT_DESC and VIRTIO_F_RING_PACKED
 //    off (VhostPort disables them); VIRTIO_NET_F_MRG_RXBUF, VIRTIO_F_VERSION_1,
 //    VIRTIO_RING_F_EVENT_IDX and VHOST_F_LOG_ALL (dirty logging during live migration)
