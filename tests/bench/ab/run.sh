@@ -24,6 +24,6 @@ for r in $(seq 1 "$ROUNDS"); do
     for s in $SCEN; do
         ab=$(grep -h "^AB " "$logdir"/vsw"$s"1-1-switchd.log | tail -1)
         echo "round $r $s $(date +%T) ${ab:-no AB line (patch not applied?)} | $(echo "$out" |
-             grep -E "^vswitch scenario=$s " | awk '{print $3, $10}')"
+             grep -E "^vswitch scenario=$s " | awk '{print $3, $7, $11}')"
     done
 done
