@@ -294,8 +294,9 @@ uint16_t Vring::dequeue(rte_mempool* mp, rte_mbuf** pkts, uint16_t n, VringError
     // stores (the flow keys of this burst) queued behind it until the store buffer was full:
     // 37% of flow_extract's samples sat on its first store. At the next poll the store is
     // issued next to the read of avail->idx, a miss of its own, and the two transfers
-    // overlap; an idle poll absorbs it. Scenario C, same process, alternating: 6-9% fewer
-    // busy cycles per packet when the cross-core latency is high (benchmarks.md, session 9).
+    // overlap; an idle poll absorbs it. C and G, same process, alternating: 6-9% fewer busy
+    // cycles per packet when the PMD had idle time, none when saturated (benchmarks.md,
+    // session 9).
     publish_pending_ = true;
     pending_old_used_ = old_used;
     // The next burst's used entries, a burst ahead: asked for only at the burst that
