@@ -13,7 +13,7 @@
 # Per round and scenario: the variant's figures last printed by the PMD ("off": g_vsw_ab
 # 0, "on": MASK) and bench.sh's line. Layout as bench.sh: PMD on CPU 1, generator on CPU 0.
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
 BIN=$1 MASK=$2 SCEN=$3 ROUNDS=${4:-3} DUR=${5:-20}
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
@@ -22,7 +22,7 @@ for r in $(seq 1 "$ROUNDS"); do
           -d "$DUR" -q 60 --no-ovs 2>&1) || { echo "$out" | tail -5 >&2; exit 1; }
     logdir=$(echo "$out" | grep -o "/tmp/vswbench\.[A-Za-z0-9]*" | head -1)/log
     for s in $SCEN; do
-        ab=$(grep -h "^AB " "$logdir"/vsw"$s"1-1-switchd.log | tail -1)
+        ab=$(grep -h "^AB " "$logdir"/vsw"$s"1-1-switchd.log 2>/dev/null | tail -1 || true)
         echo "round $r $s $(date +%T) ${ab:-no AB line (patch not applied?)} | $(echo "$out" |
              grep -E "^vswitch scenario=$s " | awk '{print $3, $7, $11}')"
     done
