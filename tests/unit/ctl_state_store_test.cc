@@ -170,23 +170,24 @@ TEST_CASE("state store: a damaged journal refuses the load and is left alone", "
     TempDir t;
     std::string err;
     const std::string whole = two_records(t);
+    // Loads the files as they are now; true when the load was refused (err says why).
+    auto refused = [&] {
+        StateStore st(t.db());
+        store::StoredState s;
+        std::vector<store::JournalRecord> j;
+        return !st.load(s, j, err);
+    };
     SECTION("a byte changed in a record that is not the last") {
         std::string bad = whole;
         bad[8 + 8 + 3] ^= 0x40;
         spit(t.db() + ".journal", bad);
-        StateStore st(t.db());
-        store::StoredState s;
-        std::vector<store::JournalRecord> j;
-        CHECK_FALSE(st.load(s, j, err));
+        CHECK(refused());
         CHECK_THAT(err, Catch::Contains("damaged record at byte 8"));
         CHECK(slurp(t.db() + ".journal") == bad);
     }
     SECTION("not a journal") {
         spit(t.db() + ".journal", "hello, world");
-        StateStore st(t.db());
-        store::StoredState s;
-        std::vector<store::JournalRecord> j;
-        CHECK_FALSE(st.load(s, j, err));
+        CHECK(refused());
         CHECK_THAT(err, Catch::Contains("not a switchd journal"));
         CHECK(slurp(t.db() + ".journal") == "hello, world");
     }
@@ -195,10 +196,7 @@ TEST_CASE("state store: a damaged journal refuses the load and is left alone", "
         const uint32_t len0 = static_cast<unsigned char>(whole[8]);
         std::string bad = whole.substr(0, 8) + whole.substr(8 + 8 + len0);
         spit(t.db() + ".journal", bad);
-        StateStore st(t.db());
-        store::StoredState s;
-        std::vector<store::JournalRecord> j;
-        CHECK_FALSE(st.load(s, j, err));
+        CHECK(refused());
         CHECK_THAT(err, Catch::Contains("record 2 out of sequence"));
     }
 }
