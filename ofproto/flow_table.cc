@@ -38,7 +38,10 @@ void FlowTables::account(uint8_t id, uint64_t ord, const Rule& r, int dir) {
     const CookieIndex::Entry e{r.cookie(), ord, id};
     if (dir > 0) cookies_.add(e);
     else cookies_.remove(e);
-    if (r.spec().idle_timeout || r.spec().hard_timeout) n_timed_ += static_cast<size_t>(dir);
+    if (r.spec().idle_timeout || r.spec().hard_timeout) {
+        n_timed_ += static_cast<size_t>(dir);
+        timed_[id] += static_cast<uint32_t>(dir);
+    }
 }
 
 void FlowTables::removed_from(uint8_t id, const std::vector<std::pair<uint64_t, RulePtr>>& gone,
@@ -130,13 +133,13 @@ std::unique_ptr<FlowTables> FlowTables::with_added(const std::vector<RulePtr>& a
 }
 
 std::unique_ptr<FlowTables> FlowTables::without(const std::function<bool(const Rule&)>& doomed,
-                                                size_t* n_removed) const {
+                                                size_t* n_removed, const TableSet* only) const {
     auto next = std::make_unique<FlowTables>(*this);
     size_t removed = 0;
     std::vector<std::pair<uint64_t, RulePtr>> gone;   // keeps the matches alive for update()
     for (size_t i = 0; i < kNumTables; i++) {
         RuleSeq& t = next->tables_[i];
-        if (t.empty()) continue;
+        if (t.empty() || (only && !only->test(i))) continue;
         gone.clear();
         t.erase_if(doomed, gone);
         if (gone.empty()) continue;
@@ -169,12 +172,15 @@ std::unique_ptr<FlowTables> FlowTables::without_cookies(const std::vector<uint64
 
 std::unique_ptr<FlowTables> FlowTables::with_modified(
     const std::function<bool(const Rule&)>& modified, const OfActionList& actions,
-    size_t* n_modified) const {
+    size_t* n_modified, const TableSet* only) const {
     auto next = std::make_unique<FlowTables>(*this);
     size_t n = 0;
     // Same match and order key: the indexes stay valid.
-    for (RuleSeq& t : next->tables_)
-        n += t.modify([&](const RulePtr& r) { return modified(*r) ? std::make_shared<Rule>(*r, actions) : nullptr; });
+    for (size_t i = 0; i < kNumTables; i++) {
+        if (only && !only->test(i)) continue;
+        n += next->tables_[i].modify(
+            [&](const RulePtr& r) { return modified(*r) ? std::make_shared<Rule>(*r, actions) : nullptr; });
+    }
     if (n_modified) *n_modified = n;
     return next;
 }

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <bitset>
 #include <memory>
 #include <vector>
 
@@ -40,20 +41,24 @@
 
 namespace vswitch::ofp {
 
+using TableSet = std::bitset<kNumTables>;
+
 class FlowTables {
 public:
     const RuleSeq& table(uint8_t id) const { return tables_[id]; }
     // Null for an empty table.
     const TableIndex* index(uint8_t id) const { return index_[id].get(); }
     size_t n_rules() const { return n_rules_; }
-    // Rules with an idle or hard timeout (none: nothing can expire).
+    // Rules with an idle or hard timeout (none: nothing can expire), in all and per table.
     size_t n_timed() const { return n_timed_; }
+    uint32_t n_timed(uint8_t id) const { return timed_[id]; }
 
     // A copy with every rule `modified` selects replaced by Rule(old, actions) (mod-flows:
-    // same counters and age); *n_modified = how many.
+    // same counters and age); *n_modified = how many. With `only`, the rules of the
+    // tables not in it are not asked (a filter naming its table walks that table only).
     std::unique_ptr<FlowTables> with_modified(const std::function<bool(const Rule&)>& modified,
-                                              const OfActionList& actions,
-                                              size_t* n_modified) const;
+                                              const OfActionList& actions, size_t* n_modified,
+                                              const TableSet* only = nullptr) const;
 
     // Groups and ports. The setters are for a copy under construction only (never
     // called on a published snapshot).
@@ -78,9 +83,10 @@ public:
     // match as an existing one (or an earlier one in `added`) replaces it.
     std::unique_ptr<FlowTables> with_added(const std::vector<RulePtr>& added) const;
 
-    // A copy without the rules `doomed` selects; *n_removed = how many.
-    std::unique_ptr<FlowTables> without(const std::function<bool(const Rule&)>& doomed,
-                                        size_t* n_removed) const;
+    // A copy without the rules `doomed` selects; *n_removed = how many. With `only`, as
+    // with_modified.
+    std::unique_ptr<FlowTables> without(const std::function<bool(const Rule&)>& doomed, size_t* n_removed,
+                                        const TableSet* only = nullptr) const;
     // The same for the rules whose cookie is one of `cookies`, found through the cookie
     // index: no rule is asked.
     std::unique_ptr<FlowTables> without_cookies(const std::vector<uint64_t>& cookies, size_t* n_removed) const;
@@ -106,6 +112,7 @@ private:
     uint64_t next_seq_ = 0;   // insertion sequence number of the next new rule
     size_t n_rules_ = 0;
     size_t n_timed_ = 0;
+    std::array<uint32_t, kNumTables> timed_{};
     std::map<uint32_t, std::shared_ptr<const GroupSpec>> groups_;
     std::vector<uint32_t> ports_;   // ascending
     std::shared_ptr<const OverlayConfig> overlay_ = std::make_shared<const OverlayConfig>();

@@ -84,11 +84,21 @@ struct Ofproto::Impl {
     // Rules selected by a filter, in dump order: table, then lookup order.
     std::vector<RulePtr> select(const ofp::FlowFilter& f, bool strict) const {
         std::vector<RulePtr> out;
-        current().for_each([&](const RulePtr& r) {
-            if (f.selects(r->table(), r->priority(), r->cookie(), r->match(), strict))
-                out.push_back(r);
-        });
+        auto pick = [&](const RulePtr& r) {
+            if (f.selects(r->table(), r->priority(), r->cookie(), r->match(), strict)) out.push_back(r);
+        };
+        if (f.table)
+            current().table(*f.table).for_each([&](const RulePtr& r, uint64_t) { pick(r); });
+        else
+            current().for_each(pick);
         return out;
+    }
+
+    // The tables a filter can select rules from (null: all of them).
+    static const ofp::TableSet* tables_of(const ofp::FlowFilter& f, ofp::TableSet& one) {
+        if (!f.table) return nullptr;
+        one.set(*f.table);
+        return &one;
     }
 
     // Groups and meters named by actions must exist.
@@ -161,30 +171,39 @@ FlowError Ofproto::mod_flows(std::string_view text, bool strict, size_t* n_modif
                                 " of a selected flow",
                             "goto_table:" + std::to_string(g->table)};
     size_t n = 0;
+    ofp::TableSet one;
     auto next = impl_->current().with_modified(
         [&](const Rule& r) {
             return filter.selects(r.table(), r.priority(), r.cookie(), r.match(), strict);
         },
-        actions, &n);
+        actions, &n, Impl::tables_of(filter, one));
     if (n) impl_->publish(std::move(next));
     if (n_modified) *n_modified = n;
     return {};
 }
 
-FlowError Ofproto::del_flows(std::string_view match, bool strict, size_t* n_deleted) {
+FlowError Ofproto::del_flows(std::string_view match, bool strict, size_t* n_deleted,
+                             std::vector<uint64_t>* cookies) {
     if (n_deleted) *n_deleted = 0;
     ofp::FlowFilter filter;
     if (FlowError err = ofp::parse_filter(match, impl_->ports, filter)) return err;
     size_t n = 0;
+    ofp::TableSet one;
     auto next = impl_->current().without(
         [&](const Rule& r) {
-            return filter.selects(r.table(), r.priority(), r.cookie(), r.match(), strict);
+            if (!filter.selects(r.table(), r.priority(), r.cookie(), r.match(), strict)) return false;
+            if (cookies) cookies->push_back(r.cookie());
+            return true;
         },
-        &n);
+        &n, Impl::tables_of(filter, one));
     if (n) impl_->publish(std::move(next));
     if (n_deleted) *n_deleted = n;
     return {};
 }
+
+Ofproto::Checkpoint Ofproto::checkpoint() const { return impl_->current().copy(); }
+
+void Ofproto::rollback(const Checkpoint& cp) { impl_->publish(cp->copy()); }
 
 FlowError Ofproto::dump_flows(std::string_view filter_text, std::vector<FlowDump>& out) const {
     ofp::FlowFilter filter;
@@ -350,13 +369,31 @@ const ofp::OverlayConfig& Ofproto::overlay() const { return impl_->current().ove
 ofp::Neighbors& Ofproto::neighbors() { return impl_->neighbors; }
 const ofp::Neighbors& Ofproto::neighbors() const { return impl_->neighbors; }
 
-size_t Ofproto::expire(std::chrono::steady_clock::time_point now) {
-    if (impl_->current().n_timed() == 0) return 0;   // nothing can expire: no scan
+size_t Ofproto::expire(std::chrono::steady_clock::time_point now, std::vector<std::string>* removed) {
+    const ofp::FlowTables& cur = impl_->current();
+    if (cur.n_timed() == 0) return 0;   // nothing can expire: no scan
+    // Only the tables holding timed rules are walked: an operator's few timed flows next
+    // to a million VPC rules cost their own table's walk per tick, not the switch's.
+    ofp::TableSet timed;
     bool any = false;
-    impl_->current().for_each([&](const RulePtr& r) { any = any || r->expired(now); });
+    for (uint8_t t = 0; t < ofp::kNumTables; t++) {
+        if (!cur.n_timed(t)) continue;
+        timed.set(t);
+        cur.table(t).for_each([&](const RulePtr& r, uint64_t) { any = any || r->expired(now); });
+    }
     if (!any) return 0;
     size_t n = 0;
-    auto next = impl_->current().without([&](const Rule& r) { return r.expired(now); }, &n);
+    auto next = impl_->current().without(
+        [&](const Rule& r) {
+            if (!r.expired(now)) return false;
+            if (removed) {
+                std::string m = ofp::format_match(r.match(), impl_->ports);
+                removed->push_back("table=" + std::to_string(r.table()) + ",priority=" +
+                                   std::to_string(r.priority()) + (m.empty() ? "" : "," + m));
+            }
+            return true;
+        },
+        &n, &timed);
     if (n) impl_->publish(std::move(next));
     return n;
 }

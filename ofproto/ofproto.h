@@ -28,6 +28,7 @@
 namespace vswitch {
 
 namespace ofp {
+class FlowTables;
 class MacLearning;
 class Neighbors;
 struct MeterSpec;
@@ -108,11 +109,21 @@ public:
         Ofproto& o_;
     };
 
-    // Control thread. All-or-nothing: on error nothing changed.
+    // Control thread. All-or-nothing: on error nothing changed. A filter that names its
+    // table (`table=N`) looks at that table's rules only; without, at every rule.
     FlowError add_flows(const std::vector<std::string>& flows);
     // mod-flows: the selected rules get the given actions, keeping counters and age.
     FlowError mod_flows(std::string_view text, bool strict, size_t* n_modified);
-    FlowError del_flows(std::string_view match, bool strict, size_t* n_deleted);
+    // With `cookies`, appends the cookie of each deleted rule.
+    FlowError del_flows(std::string_view match, bool strict, size_t* n_deleted,
+                        std::vector<uint64_t>* cookies = nullptr);
+
+    // The flow tables as they are now (rules with their counters, groups), to go back to
+    // with rollback() when a change cannot be saved. Costs a copy of the tables' chunk
+    // lists, not of their rules (snapshots share them).
+    using Checkpoint = std::shared_ptr<const ofp::FlowTables>;
+    Checkpoint checkpoint() const;
+    void rollback(const Checkpoint& cp);
     FlowError dump_flows(std::string_view filter, std::vector<FlowDump>& out) const;
     void dump_tables(std::vector<TableDump>& out) const;
 
@@ -141,8 +152,10 @@ public:
     ofp::Neighbors& neighbors();
     const ofp::Neighbors& neighbors() const;
 
-    // Removes rules whose idle_timeout or hard_timeout passed; returns how many.
-    size_t expire(std::chrono::steady_clock::time_point now);
+    // Removes rules whose idle_timeout or hard_timeout passed; returns how many. With
+    // `removed`, appends for each one the match that deletes exactly it with
+    // `del_flows(match, strict=true)` ("table=T,priority=P,..."), for the journal.
+    size_t expire(std::chrono::steady_clock::time_point now, std::vector<std::string>* removed = nullptr);
 
     // Runs a packet described in match syntax (fields not given are zero; an IP packet
     // without nw_ttl gets 64; reg/metadata set the pipeline's initial state) through the

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <span>
 
 #include "ofproto/group.h"
 #include "ofproto/mac_learning.h"
@@ -175,8 +176,8 @@ bool Controller::restore(std::string& err) {
     if (!journal.empty()) {
         // Left in the journal (compacted when it fills): a record that does not apply
         // now is still there at the next start.
-        size_t n = vpc_.replay(journal);
-        fprintf(stderr, "switchd: replayed %zu of %zu VPC changes from %s\n", n, journal.size(),
+        size_t n = replay(journal);
+        fprintf(stderr, "switchd: replayed %zu of %zu changes from %s\n", n, journal.size(),
                 store_.journal_path().c_str());
     }
     seen_version_ = ofp_.version();
@@ -191,6 +192,71 @@ bool Controller::restore(std::string& err) {
         fprintf(stderr, "switchd: restored %zu VPCs (%d kept unrestored)\n",
                 vpc_.manager().model().vpcs.size(), unrestored_.vpcs_size());
     return true;
+}
+
+size_t Controller::replay(const std::vector<store::JournalRecord>& journal) {
+    auto is_vpc = [](const store::JournalRecord& r) { return r.has_vpc_batch() || r.has_vpc_sync(); };
+    size_t applied = 0;
+    for (size_t i = 0; i < journal.size();) {
+        // A run of VPC records changes the pipeline once, at its end; a flow record then
+        // applies on top of it, as it did when it was acknowledged.
+        size_t j = i;
+        while (j < journal.size() && is_vpc(journal[j])) j++;
+        if (j > i) {
+            applied += vpc_.replay(std::span(journal).subspan(i, j - i));
+            i = j;
+            continue;
+        }
+        if (std::string err = replay_flow_change(journal[i]); err.empty())
+            applied++;
+        else
+            fprintf(stderr, "switchd: journal record %llu not replayed: %s\n",
+                    static_cast<unsigned long long>(journal[i].seq()), err.c_str());
+        i++;
+    }
+    return applied;
+}
+
+bool Controller::took_vpc_rules(const std::vector<uint64_t>& cookies) {
+    return std::any_of(cookies.begin(), cookies.end(),
+                       [](uint64_t c) { return (c & vpc::kCookieTagMask) == vpc::kCookieTag << 56; });
+}
+
+std::string Controller::replay_flow_change(const store::JournalRecord& rec) {
+    std::vector<uint64_t> cookies;
+    FlowError fe;
+    if (rec.has_add_flows()) {
+        std::vector<std::string> flows(rec.add_flows().flows().begin(), rec.add_flows().flows().end());
+        if (!(fe = ofp_.add_flows(flows))) return "";
+        // As at restore: what applies goes in, what does not (a port gone) is kept in
+        // unrestored_, saved with the next snapshot and retried at the next start.
+        for (const auto& f : flows)
+            if (FlowError e = ofp_.add_flows({f})) {
+                fprintf(stderr, "switchd: journaled flow not restored: %s: %s\n", f.c_str(), e.message.c_str());
+                unrestored_.add_flows(f);
+            }
+    } else if (rec.has_del_flows()) {
+        fe = ofp_.del_flows(rec.del_flows().match(), rec.del_flows().strict(), nullptr, &cookies);
+    } else if (rec.has_mod_flows()) {
+        fe = ofp_.mod_flows(rec.mod_flows().flow(), rec.mod_flows().strict(), nullptr);
+    } else if (rec.has_expired_flows()) {
+        for (const auto& m : rec.expired_flows().flows())
+            if (FlowError e = ofp_.del_flows(m, true, nullptr, &cookies)) fe = e;
+    } else {
+        return "no change in the record";
+    }
+    // VPC rules belong to the VPCs: a del-flows that took some puts them back (as live).
+    if (took_vpc_rules(cookies)) vpc_.reinstall();
+    return fe ? fe.message : "";
+}
+
+bool Controller::journal_flows(store::JournalRecord& rec, const Ofproto::Checkpoint& before,
+                               api::Response& resp, const char* what) {
+    std::string err;
+    if (journal(rec, err)) return true;
+    ofp_.rollback(before);
+    resp.mutable_error()->set_message(std::string("not saved, flows not ") + what + ": " + err);
+    return false;
 }
 
 void Controller::handle(const api::Request& req, api::Response& resp) {
@@ -298,45 +364,36 @@ void Controller::add_flows(const api::AddFlowsRequest& r, api::Response& resp) {
         resp.mutable_error()->set_field("flows");
         return;
     }
-    store::StoredState before = pipeline_state();
+    const Ofproto::Checkpoint before = ofp_.checkpoint();
     if (FlowError fe = ofp_.add_flows(flows)) return flow_error(resp, fe, "flows");
-    std::string err;
-    if (!persist(err)) {
-        load_pipeline(before);
-        resp.mutable_error()->set_message("not saved, flows not added: " + err);
-        return;
-    }
+    store::JournalRecord rec;
+    *rec.mutable_add_flows() = r;
+    if (!journal_flows(rec, before, resp, "added")) return;
     revalidate(true);
     resp.mutable_add_flows();
 }
 
 void Controller::del_flows(const api::DelFlowsRequest& r, api::Response& resp) {
-    store::StoredState before = pipeline_state();
+    const Ofproto::Checkpoint before = ofp_.checkpoint();
     size_t n = 0;
-    const size_t vpc_rules = vpc_.pipeline_rules();
-    if (FlowError fe = ofp_.del_flows(r.match(), r.strict(), &n)) return flow_error(resp, fe, "match");
-    std::string err;
-    if (!persist(err)) {
-        load_pipeline(before);
-        resp.mutable_error()->set_message("not saved, flows not deleted: " + err);
-        return;
-    }
+    std::vector<uint64_t> cookies;
+    if (FlowError fe = ofp_.del_flows(r.match(), r.strict(), &n, &cookies)) return flow_error(resp, fe, "match");
+    store::JournalRecord rec;
+    *rec.mutable_del_flows() = r;
+    if (n && !journal_flows(rec, before, resp, "deleted")) return;
     // VPC rules belong to the VPCs: a del-flows that took some of them puts them back.
-    if (vpc_.pipeline_rules() < vpc_rules) vpc_.reinstall();
+    if (took_vpc_rules(cookies)) vpc_.reinstall();
     revalidate(true);
     resp.mutable_del_flows()->set_deleted(static_cast<uint32_t>(n));
 }
 
 void Controller::mod_flows(const api::ModFlowsRequest& r, api::Response& resp) {
-    store::StoredState before = pipeline_state();
+    const Ofproto::Checkpoint before = ofp_.checkpoint();
     size_t n = 0;
     if (FlowError fe = ofp_.mod_flows(r.flow(), r.strict(), &n)) return flow_error(resp, fe, "flow");
-    std::string err;
-    if (n && !persist(err)) {
-        load_pipeline(before);
-        resp.mutable_error()->set_message("not saved, flows not modified: " + err);
-        return;
-    }
+    store::JournalRecord rec;
+    *rec.mutable_mod_flows() = r;
+    if (n && !journal_flows(rec, before, resp, "modified")) return;
     revalidate(true);
     resp.mutable_mod_flows()->set_modified(static_cast<uint32_t>(n));
 }
@@ -543,9 +600,12 @@ void Controller::tick() {
     }
     resolve_neighbors();
     ofp_.mac_learning().age();
-    if (size_t n = ofp_.expire(std::chrono::steady_clock::now())) {
+    std::vector<std::string> removed;
+    if (size_t n = ofp_.expire(std::chrono::steady_clock::now(), &removed)) {
+        store::JournalRecord rec;
+        for (auto& m : removed) rec.mutable_expired_flows()->add_flows(std::move(m));
         std::string err;
-        if (!persist(err)) fprintf(stderr, "switchd: %zu expired flow(s) not saved: %s\n", n, err.c_str());
+        if (!journal(rec, err)) fprintf(stderr, "switchd: %zu expired flow(s) not saved: %s\n", n, err.c_str());
         revalidate(true);
     }
 }

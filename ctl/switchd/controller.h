@@ -1,8 +1,9 @@
 // The switch's control logic: one handler per API request, run on the control thread
 // (switchd's io_context). It owns the order of operations that keeps promises:
 //  - validate fully before changing anything (a rejected request changes nothing);
-//  - apply to the datapath/pipeline, then persist, then acknowledge; if persisting
-//    fails the change is rolled back and the request fails;
+//  - apply to the datapath/pipeline, then persist (VPC and flow changes: one journal
+//    record; the rest: the whole state), then acknowledge; if persisting fails the
+//    change is rolled back and the request fails;
 //  - after any flow change, revalidate the megaflows before answering, so the reply
 //    means "traffic now follows the new flows".
 #pragma once
@@ -80,11 +81,25 @@ private:
     void restore_overlay(const store::StoredState& s);
     void save_overlay(store::StoredState& s) const;
 
-    // Saves the whole state (a snapshot; the journal is emptied).
+    // Saves the whole state (a snapshot; the journal is emptied). Port, group, meter and
+    // underlay changes do this: a journal record may then name only ports the snapshot
+    // has.
     bool persist(std::string& err);
-    // Saves one VPC change: appended to the journal, or a snapshot when the journal is
-    // full or cannot be written.
+    // Saves one VPC or flow change: appended to the journal, or a snapshot when the
+    // journal is full or cannot be written.
     bool journal(store::JournalRecord& rec, std::string& err);
+    // journal() for a flow request: on failure, the pipeline goes back to `before` and
+    // resp gets "not saved, flows not <what>: ...".
+    bool journal_flows(store::JournalRecord& rec, const Ofproto::Checkpoint& before, api::Response& resp,
+                       const char* what);
+    // Whether a deletion took VPC rules (by their cookies), which then go back in.
+    static bool took_vpc_rules(const std::vector<uint64_t>& cookies);
+    // The journal's records in order (restore): runs of VPC records through
+    // VpcService::replay, flow records one by one. Returns how many applied.
+    size_t replay(const std::vector<store::JournalRecord>& journal);
+    // One flow record; "" or why it did not apply (an added flow naming a port that is
+    // gone is kept in unrestored_ instead).
+    std::string replay_flow_change(const store::JournalRecord& rec);
     // The pipeline part of the stored state (meters, groups, flows).
     store::StoredState pipeline_state() const;
     // Replaces meters, groups and flows by those of s (rollback and restore); what does

@@ -59,7 +59,7 @@ void usage(FILE* f) {
             "                         --no-pci is added unless ARGS name a PCI device (-a BDF)\n"
             "  --db FILE              persistent state (default /var/lib/vswitch/state.db;\n"
             "                         'none' keeps nothing across restarts)\n"
-            "  --db-journal-max BYTES VPC changes are appended to FILE.journal; past this\n"
+            "  --db-journal-max BYTES VPC and flow changes are appended to FILE.journal; past this\n"
             "                         size FILE is rewritten and the journal emptied\n"
             "                         (default 0 = the size of FILE, at least 4 MiB)\n"
             "  --max-megaflows N      megaflow cache capacity (default 200000)\n"

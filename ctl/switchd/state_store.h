@@ -6,8 +6,8 @@
 //  - FILE, the snapshot: the whole state. save() writes it atomically (temporary file,
 //    fsync, rename, fsync of the directory), then empties the journal.
 //  - FILE.journal: the changes acknowledged since the snapshot, appended one record at a
-//    time (append(): write + fdatasync). A VPC change costs the size of the request, not
-//    of the state: with a million endpoints the snapshot is ~50 MB.
+//    time (append(): write + fdatasync). A VPC or flow change costs the size of the
+//    request, not of the state: with a million endpoints the snapshot is ~50 MB.
 // Each record carries a sequence number; the snapshot says the last one it includes, so
 // a crash between the snapshot's rename and the journal's truncation replays nothing
 // twice. Journal format: the 8 bytes "vswjrnl1", then per record a little-endian u32

@@ -252,7 +252,7 @@ void VpcService::restore(const store::StoredState& s, store::StoredState& failed
     }
 }
 
-size_t VpcService::replay(const std::vector<store::JournalRecord>& records) {
+size_t VpcService::replay(std::span<const store::JournalRecord> records) {
     size_t applied = 0;
     mgr_.defer_pipeline();
     for (const store::JournalRecord& rec : records) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 
 #include "overlay/vpc/vpc_manager.h"
@@ -45,7 +46,7 @@ public:
     // Then the journal's records, in order (after restore): the model as each record
     // left it, the pipeline changed once at the end. A record that no longer applies is
     // logged and skipped. Returns how many applied.
-    size_t replay(const std::vector<store::JournalRecord>& records);
+    size_t replay(std::span<const store::JournalRecord> records);
     // A port was added or deleted; logs what it could not do.
     void port_changed(const std::string& name);
     // Every VPC rule again (after the pipeline was cleared).

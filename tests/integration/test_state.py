@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Persistent state: what could not be restored is kept, a corrupt state file stops the
-start instead of being overwritten, and VPC changes go to the journal (one record each,
-not a rewrite of the whole file), survive a crash, a torn last record and compaction."""
+start instead of being overwritten, and VPC and flow changes go to the journal (one
+record each, not a rewrite of the whole file), survive a crash, a torn last record and
+compaction, and replay in the order they were acknowledged."""
+import time
 import os
 import shutil
 import subprocess
@@ -15,6 +17,16 @@ def vpc_state(sw):
     flows = sorted((f["cookie"], f["table"], f["priority"], f["match"], f["actions"])
                    for f in sw.json("dump-flows")["flows"])
     return flows, sw.ctl("vpc", "show")
+
+
+def all_flows(sw):
+    """Every rule as dump-flows shows it, without counters and ages."""
+    return sorted((f["cookie"], f["table"], f["priority"], f["match"], f["actions"])
+                  for f in sw.json("dump-flows")["flows"])
+
+
+def is_vpc_rule(f):
+    return int(str(f[0]), 0) >> 56 == 0x56
 
 
 def add_endpoints(sw, first, n):
@@ -35,7 +47,7 @@ class State(SwitchTestCase):
         self.sw.start()
         self.assertEqual([p["name"] for p in self.sw.json("show")["ports"]], ["vm2"])
         self.assertIn("kept in the state file", self.sw.log())
-        self.sw.ctl("add-flow", "in_port=vm2,actions=drop")   # a change: the file is rewritten
+        self.sw.ctl("add-flow", "in_port=vm2,actions=drop")   # journaled, after the kept one
         self.sw.stop()
         os.mkdir(d)
         self.sw.start()
@@ -58,26 +70,27 @@ class State(SwitchTestCase):
 
     def test_vpc_changes_are_journaled_and_survive_a_crash(self):
         sw = self.sw
-        sw.ctl("add-flow", "priority=1,actions=drop")     # a flow change: the whole state is saved
+        sw.ctl("add-port", "up0", "type=dpdk", "devargs=net_null0,no-rx=1")   # the whole state is saved
+        snapshot = os.path.getsize(sw.db)
+        sw.ctl("add-flow", "priority=1,actions=drop")     # a flow change: one record
         sw.ctl("vpc", "create", "blue", "vni=5001")
         sw.ctl("vpc", "add-subnet", "blue", "10.1.0.0/24")
         sw.ctl("vpc", "bind", "blue", "vm1", "mac=52:54:00:00:00:01", "ip=10.1.0.11")   # pending: no port
-        snapshot = os.path.getsize(sw.db)
         add_endpoints(sw, 1, 5)
         sw.ctl("vpc", "del-endpoint", "blue", "mac=52:54:00:00:01:03")
         sw.ctl("--generation", "7", "vpc", "add-rule", "blue", "vm1", "ingress", "tcp", "22")
         self.assertEqual(os.path.getsize(sw.db), snapshot)    # appended, not rewritten
         show = sw.json("show")
-        self.assertEqual(int(show["db_journal_records"]), 10)
+        self.assertEqual(int(show["db_journal_records"]), 11)
         self.assertEqual(int(show["db_snapshot_bytes"]), snapshot)
-        self.assertIn("journal 10 records", sw.ctl("show"))
+        self.assertIn("journal 11 records", sw.ctl("show"))
         before = vpc_state(sw)
         self.assertEqual(len([f for f in before[0] if int(f[0]) >> 56 != 0x56]), 1)   # + VPC rules
         self.assertIn("generation 7", before[1])
 
         sw.kill()
         sw.start()
-        self.assertIn("replayed 10 of 10 VPC changes", sw.log())
+        self.assertIn("replayed 11 of 11 changes", sw.log())
         self.assertEqual(vpc_state(sw), before)
 
         # A crash in the middle of an append leaves a torn record: dropped (it was never
@@ -93,7 +106,7 @@ class State(SwitchTestCase):
         self.assertNotEqual(after, before)
         sw.stop()
         sw.start()
-        self.assertIn("replayed 11 of 11 VPC changes", sw.log())
+        self.assertIn("replayed 12 of 12 changes", sw.log())
         self.assertEqual(vpc_state(sw), after)
 
         # A damaged record that is not the last refuses the start; the files stay.
@@ -110,6 +123,88 @@ class State(SwitchTestCase):
         self.assertIn("damaged record at byte 8", r.stderr)
         with open(sw.db + ".journal", "rb") as f:
             self.assertEqual(f.read(), bytes(data))
+
+    def test_flow_changes_are_journaled_and_replay_in_order(self):
+        sw = self.sw
+        self.vm_port("vm1")
+        self.vm_port("vm2")
+        snapshot = os.path.getsize(sw.db)
+        sw.ctl("add-flow", "priority=10,in_port=vm1,actions=output:vm2")
+        sw.ctl("add-flow", "table=5,priority=7,ip,nw_dst=10.0.0.0/8,actions=drop")
+        sw.ctl("vpc", "create", "blue", "vni=5001")        # VPC records between flow records
+        sw.ctl("vpc", "add-subnet", "blue", "10.1.0.0/24")
+        sw.ctl("vpc", "bind", "blue", "vm1", "mac=52:54:00:00:00:01", "ip=10.1.0.11")
+        add_endpoints(sw, 1, 1)
+        sw.ctl("mod-flows", "--strict", "priority=10,in_port=vm1,actions=output:in_port")
+        sw.ctl("add-flow", "priority=10,in_port=vm2,actions=output:vm1")
+        sw.ctl("del-flows", "--strict", "table=5,priority=7,ip,nw_dst=10.0.0.0/8")
+        sw.ctl("add-flow", "table=5,priority=7,ip,nw_dst=10.0.0.0/8,actions=output:vm2")   # after its delete
+        sw.ctl("add-flow", "table=9,priority=3,hard_timeout=1,actions=drop")
+        deadline = time.time() + 10
+        while any(f[1] == 9 for f in all_flows(sw)):
+            self.assertLess(time.time(), deadline, "the hard_timeout=1 flow did not expire")
+            time.sleep(0.2)
+        # A del-flows that takes VPC rules along: they come back, live and after replay.
+        vpc_rules = [f for f in all_flows(sw) if is_vpc_rule(f)]
+        self.assertIn(0, [f[1] for f in vpc_rules])
+        sw.ctl("del-flows", "table=0")
+        sw.ctl("add-flow", "priority=20,in_port=vm2,actions=drop")
+        self.assertEqual(os.path.getsize(sw.db), snapshot)    # appended, not rewritten
+        # 2 adds, 4 VPC changes, mod, add, del, add, timed add, its expiry, del, add
+        self.assertEqual(int(sw.json("show")["db_journal_records"]), 14)
+        before = all_flows(sw)
+        self.assertEqual([f for f in before if is_vpc_rule(f)], vpc_rules)
+        self.assertEqual([(f[1], f[2], f[3], f[4]) for f in before if not is_vpc_rule(f)],
+                         [(0, 20, "in_port=vm2", "drop"), (5, 7, "ip,nw_dst=10.0.0.0/8", "output:vm2")])
+
+        sw.kill()
+        sw.start()
+        self.assertIn("replayed 14 of 14 changes", sw.log())
+        self.assertEqual(all_flows(sw), before)
+
+    def test_a_flow_change_that_cannot_be_saved_is_refused_and_taken_back(self):
+        # The state file on a small tmpfs, filled up: the journal cannot take a record
+        # that needs a new page, and the snapshot written instead cannot be either.
+        self.sw.stop()
+        small = os.path.join(self.dir, "small")
+        os.mkdir(small)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", small], check=True)
+        try:
+            self.sw = sw = Switchd(self.dir)
+            sw.db = os.path.join(small, "state.db")
+            sw.start()
+            self.vm_port("vm1")
+            sw.ctl("add-flow", "priority=5,in_port=vm1,actions=drop")
+            before = all_flows(sw)
+            filler = os.open(os.path.join(small, "filler"), os.O_WRONLY | os.O_CREAT)
+            try:
+                while True:
+                    os.write(filler, b"\0" * 4096)
+            except OSError:
+                pass
+            big = ["table=1,priority=%d,ip,nw_src=10.0.%d.%d,actions=drop" % (i, i // 250, i % 250)
+                   for i in range(1, 200)]
+            flows_file = os.path.join(self.dir, "flows.txt")
+            with open(flows_file, "w") as f:
+                f.write("\n".join(big) + "\n")
+            err = sw.ctl_fail("add-flows", flows_file)
+            self.assertIn("not saved, flows not added", err)
+            self.assertEqual(all_flows(sw), before)        # taken back, counters' rules included
+            many = ",".join("load:0x%x->NXM_NX_REG0[]" % i for i in range(300))   # a record of pages
+            err = sw.ctl_fail("mod-flows", "in_port=vm1,actions=" + many)
+            self.assertIn("not saved, flows not modified", err)
+            self.assertEqual(all_flows(sw), before)
+            os.close(filler)
+            os.unlink(os.path.join(small, "filler"))
+            sw.ctl("add-flow", "priority=6,in_port=vm1,actions=drop")   # room again: saved
+            after = all_flows(sw)
+            self.assertEqual(len(after), 2)
+            sw.kill()
+            sw.start()
+            self.assertEqual(all_flows(sw), after)
+        finally:
+            self.sw.stop()
+            subprocess.run(["umount", small])
 
     def test_journal_is_compacted_into_the_snapshot(self):
         self.sw.stop()

@@ -296,3 +296,86 @@ TEST_CASE("tables: deleting rules keeps the overlay configuration", "[ofproto][t
     CHECK(f.ofp.overlay().underlay == ov.underlay);
     CHECK(f.ofp.overlay().tunnels.size() == 1);
 }
+
+TEST_CASE("tables: expire names each removed rule by a strict match that deletes exactly it",
+          "[ofproto][table][timeout]") {
+    Fixture f;
+    f.add({"table=3,priority=9,idle_timeout=1,ip,nw_src=10.0.0.1,actions=drop",
+           "table=7,hard_timeout=2,in_port=vm2,actions=output:vm1", "table=7,priority=5,actions=drop",
+           "table=3,priority=9,ip,nw_src=10.0.0.2,actions=drop", "priority=1,actions=drop"});
+    std::vector<std::string> removed;
+    const auto now = std::chrono::steady_clock::now();
+    CHECK(f.ofp.expire(now + std::chrono::milliseconds(1500), &removed) == 1);
+    CHECK(removed == std::vector<std::string>{"table=3,priority=9,ip,nw_src=10.0.0.1"});
+    CHECK(f.ofp.expire(now + std::chrono::seconds(3), &removed) == 1);
+    REQUIRE(removed.size() == 2);
+    CHECK(removed[1] == "table=7,priority=32768,in_port=vm2");
+    // Untimed rules of the tables that had timed ones stay, so do the others.
+    CHECK(f.lines() == Lines{"table=0 priority=1 -> drop", "table=3 priority=9,ip,nw_src=10.0.0.2 -> drop",
+                             "table=7 priority=5 -> drop"});
+    CHECK(f.ofp.expire(now + std::chrono::seconds(60), &removed) == 0);
+
+    // Each match, deleted strictly from a switch that still has the rules, takes that
+    // rule alone (what the journal replays after a restart).
+    Fixture g;
+    g.add({"table=3,priority=9,idle_timeout=1,ip,nw_src=10.0.0.1,actions=drop",
+           "table=3,priority=9,ip,nw_src=10.0.0.2,actions=drop", "table=3,priority=8,ip,nw_src=10.0.0.1,actions=drop",
+           "table=7,hard_timeout=2,in_port=vm2,actions=output:vm1", "table=7,priority=5,actions=drop"});
+    for (const std::string& m : removed) CHECK(g.del(m, true) == 1);
+    CHECK(g.lines() == Lines{"table=3 priority=9,ip,nw_src=10.0.0.2 -> drop",
+                             "table=3 priority=8,ip,nw_src=10.0.0.1 -> drop", "table=7 priority=5 -> drop"});
+}
+
+TEST_CASE("tables: a filter that names its table changes that table only; deletes report cookies",
+          "[ofproto][table]") {
+    Fixture f;
+    f.add({"table=1,cookie=0x5600000000000001,in_port=vm1,actions=drop", "table=2,cookie=0x7,in_port=vm1,actions=drop",
+           "table=2,cookie=0x8,actions=drop"});
+    size_t n = 0;
+    REQUIRE_FALSE(f.ofp.mod_flows("table=2,in_port=vm1,actions=output:vm2", false, &n));
+    CHECK(n == 1);
+    std::vector<uint64_t> cookies;
+    REQUIRE_FALSE(f.ofp.del_flows("table=1,in_port=vm1", false, &n, &cookies));
+    CHECK(n == 1);
+    CHECK(cookies == std::vector<uint64_t>{0x5600000000000001ull});
+    REQUIRE_FALSE(f.ofp.del_flows("table=2", false, &n, &cookies));
+    CHECK(n == 2);
+    CHECK(cookies == std::vector<uint64_t>{0x5600000000000001ull, 0x7, 0x8});
+    CHECK(f.ofp.n_rules() == 0);
+}
+
+TEST_CASE("tables: rollback to a checkpoint brings back rules, counters and groups", "[ofproto][table]") {
+    Fixture f;
+    f.add({"priority=10,in_port=vm1,actions=output:vm2", "table=4,actions=drop"});
+    REQUIRE_FALSE(f.ofp.add_group("group_id=1,type=all,bucket=output:vm1", false));
+    FlowKey k;
+    k.clear();
+    k.in_port = 1;
+    Translation t;
+    REQUIRE(f.ofp.translate(k, t));
+    REQUIRE(rule_sinks(t).size() == 1);
+    rule_sinks(t)[0]->credit(3, 300, 1);
+    const Lines before = f.lines();
+    const uint64_t v = f.ofp.version();
+
+    Ofproto::Checkpoint cp = f.ofp.checkpoint();
+    f.add({"priority=10,in_port=vm1,actions=drop", "table=9,actions=drop"});   // replaces the counted rule
+    CHECK(f.del("table=4") == 1);
+    REQUIRE_FALSE(f.ofp.del_groups("group_id=1", nullptr, nullptr));
+    CHECK(f.lines() != before);
+
+    f.ofp.rollback(cp);
+    CHECK(f.lines() == before);
+    CHECK(f.ofp.version() > v);   // a change like any other: megaflows revalidate
+    std::vector<FlowDump> d = f.dump("in_port=vm1");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].n_packets == 3);
+    std::vector<GroupDump> groups;
+    REQUIRE_FALSE(f.ofp.dump_groups("", groups));
+    CHECK(groups.size() == 1);
+    // The checkpoint stays usable, and later changes start from the rolled-back tables.
+    f.add({"table=5,actions=drop"});
+    CHECK(f.lines().size() == before.size() + 1);
+    f.ofp.rollback(cp);
+    CHECK(f.lines() == before);
+}
