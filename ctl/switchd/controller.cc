@@ -235,6 +235,7 @@ std::string Controller::replay_flow_change(const store::JournalRecord& rec) {
                 fprintf(stderr, "switchd: journaled flow not restored: %s: %s\n", f.c_str(), e.message.c_str());
                 unrestored_.add_flows(f);
             }
+        return "";   // applied as far as it can be, the rest kept
     } else if (rec.has_del_flows()) {
         fe = ofp_.del_flows(rec.del_flows().match(), rec.del_flows().strict(), nullptr, &cookies);
     } else if (rec.has_mod_flows()) {
@@ -305,14 +306,44 @@ void Controller::handle(const api::Request& req, api::Response& resp) {
 void Controller::add_port(const api::AddPortRequest& r, api::Response& resp) {
     const api::PortConfig& pc = r.port();
     std::string err;
+    // A port kept from the state file (not restored at start) holds its name and its
+    // number: a port added under its name takes its place (and by default its number);
+    // another port gets neither, or the kept one could never come back.
+    int kept = -1;
+    uint32_t want = pc.port_no();
+    for (int i = 0; i < unrestored_.ports_size(); i++) {
+        const api::PortConfig& k = unrestored_.ports(i);
+        if (k.name() == pc.name()) {
+            kept = i;
+            if (!want) want = k.port_no();
+        } else if (want && k.port_no() == want) {
+            resp.mutable_error()->set_message("port_no " + std::to_string(want) + " is kept for port '" +
+                                              k.name() + "' (in the state file, not restored)");
+            resp.mutable_error()->set_field("port.port_no");
+            return;
+        }
+    }
+    if (!want) {
+        for (uint32_t p = 1; p < kMaxPorts && !want; p++) {
+            bool taken = dp_.port(p) != nullptr;
+            for (const auto& k : unrestored_.ports()) taken = taken || k.port_no() == p;
+            if (!taken) want = p;
+        }
+    }
     PortOptions opts(pc.options().begin(), pc.options().end());
-    uint32_t no = dp_.add_port(pc.name(), pc.type(), opts, pc.port_no(), err);
+    uint32_t no = dp_.add_port(pc.name(), pc.type(), opts, want, err);
     if (!no) return set_error(resp, "port.", err);
     api::PortConfig c = pc;
     c.set_port_no(no);
     port_cfgs_.push_back(c);
+    api::PortConfig replaced;
+    if (kept >= 0) {
+        replaced = unrestored_.ports(kept);
+        unrestored_.mutable_ports()->DeleteSubrange(kept, 1);
+    }
     if (!persist(err)) {
         port_cfgs_.pop_back();
+        if (kept >= 0) *unrestored_.add_ports() = replaced;
         std::string e2;
         dp_.del_port(no, e2);
         resp.mutable_error()->set_message("not saved, port not added: " + err);

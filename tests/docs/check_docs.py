@@ -65,6 +65,8 @@ MESSAGES = [
     "no port named '",
     "device offers at most ",
     "not saved, port not added: ",
+    "is kept for port '",
+    "journaled flow not restored: ",
     # overlay
     " has no MAC address to use as the VTEP's",
     "' is not the uplink (set-uplink first)",

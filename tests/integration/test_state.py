@@ -47,13 +47,40 @@ class State(SwitchTestCase):
         self.sw.start()
         self.assertEqual([p["name"] for p in self.sw.json("show")["ports"]], ["vm2"])
         self.assertIn("kept in the state file", self.sw.log())
+        # The flow naming vm1 was journaled: replayed, refused, kept.
+        self.assertIn("journaled flow not restored: in_port=vm1,actions=output:vm2", self.sw.log())
+        self.assertIn("(1 ports, 1 flows kept unrestored)", self.sw.log())
         self.sw.ctl("add-flow", "in_port=vm2,actions=drop")   # journaled, after the kept one
+        # The kept port keeps its number: not given to another port, asked for or not.
+        err = self.sw.ctl_fail("add-port", "vm4", "type=vhost-user", "mode=server",
+                               "path=" + self.sock("vm4"), "port_no=1")
+        self.assertIn("port_no 1 is kept for port 'vm1' (in the state file, not restored)", err)
+        self.vm_port("vm3")             # a port change writes the snapshot: the kept ones go in it
+        self.assertEqual(self.sw.port("vm3")["port_no"], 3)
+        self.assertEqual(int(self.sw.json("show")["db_journal_records"]), 0)
         self.sw.stop()
         os.mkdir(d)
         self.sw.start()
-        self.assertEqual([p["name"] for p in self.sw.json("show")["ports"]], ["vm1", "vm2"])
+        self.assertEqual([p["name"] for p in self.sw.json("show")["ports"]], ["vm1", "vm2", "vm3"])
         self.assertEqual(sorted(f["match"] for f in self.sw.json("dump-flows")["flows"]),
                          ["in_port=vm1", "in_port=vm2"])
+
+    def test_a_port_added_under_a_kept_name_takes_its_place(self):
+        d = os.path.join(self.dir, "sub")
+        os.mkdir(d)
+        self.sw.ctl("add-port", "vm0", "type=vhost-user", "mode=server", "path=" + self.sock("vm0"))
+        self.sw.ctl("add-port", "vm1", "type=vhost-user", "mode=server", "path=" + os.path.join(d, "vm1.sock"))
+        self.sw.stop()
+        shutil.rmtree(d)
+        self.sw.start()
+        self.assertIn("(1 ports, 0 flows kept unrestored)", self.sw.log())
+        self.vm_port("vm1")                                  # a path that works now
+        self.assertEqual(self.sw.port("vm1")["port_no"], 2)  # the kept one's number
+        self.sw.stop()
+        self.sw.start()
+        self.assertIn("restored 2 ports and 0 flows", self.sw.log().split("---- start")[-1])
+        self.assertIn("(0 ports, 0 flows kept unrestored)", self.sw.log().split("---- start")[-1])
+        self.assertEqual([(p["name"], p["port_no"]) for p in self.sw.json("show")["ports"]], [("vm0", 1), ("vm1", 2)])
 
     def test_corrupt_state_file_refuses_to_start(self):
         self.sw.stop()
