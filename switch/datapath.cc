@@ -51,6 +51,8 @@ Datapath::Datapath(const DatapathConfig& cfg, const FlowTranslator& xlate)
     if (!inject_) rte_panic("cannot create the inject ring: %s\n", rte_strerror(rte_errno));
     classifier_ = std::make_unique<Classifier>(qsv_, cfg.max_megaflows);
     tsc_hz_ = rte_get_tsc_hz();
+    // As OVS's pmd-rxq-show and auto-load-balance: 12 intervals of 5 s.
+    rxq_load_ = std::make_unique<RxqLoad>(5 * tsc_hz_, 12);
     meters_ = std::make_unique<Meters>(tsc_hz_, [this] { synchronize(); });
     set_upcall_limit(cfg.upcall_limit_per_s, cfg.upcall_limit_burst);
 }
@@ -198,11 +200,26 @@ void Datapath::reconfigure() {
     publish_configs(rxqs);
 }
 
+void Datapath::sample_rxq_load() {
+    const uint64_t now = rte_rdtsc();
+    if (last_rxq_sample_ && now - last_rxq_sample_ < rxq_load_->interval_tsc()) return;   // most ticks
+    std::vector<RxqTotal> totals;
+    totals.reserve(rxqs_.size());
+    for (const RxqRef& r : rxqs_)
+        if (Port* p = owned_[r.port_no].get())
+            totals.push_back({r.port_no, r.queue, p->rxq_stats(r.queue).cycles.load(std::memory_order_relaxed)});
+    if (rxq_load_->sample(now, totals)) last_rxq_sample_ = now;
+}
+
+double Datapath::rxq_load_window_s() const {
+    return tsc_hz_ ? static_cast<double>(rxq_load_->window_tsc(rte_rdtsc())) / static_cast<double>(tsc_hz_) : 0.0;
+}
+
 unsigned Datapath::rebalance() {
     std::vector<RxqRef> rxqs = rxqs_;
     for (RxqRef& r : rxqs) {
         Port* p = owned_[r.port_no].get();
-        r.cycles = p ? p->rxq_stats(r.queue).cycles.load() : 0;
+        r.cycles = p ? rxq_load_->recent(r.port_no, r.queue, p->rxq_stats(r.queue).cycles.load()) : 0;
     }
     unsigned moved = assign_rxqs_by_load(rxqs, static_cast<uint16_t>(std::max<size_t>(1, pmds_.size())));
     publish_configs(rxqs);
@@ -285,8 +302,9 @@ std::vector<RxqStatus> Datapath::rxq_status() const {
         const RxqRef& r = rxqs_[i];
         Port* port = owned_[r.port_no].get();
         if (!port) continue;
-        RxqStatus s{r.port_no, r.queue, r.pmd, port->rxq_enabled(r.queue),
-                    port->rxq_stats(r.queue).cycles.load(), {}};
+        const uint64_t total = port->rxq_stats(r.queue).cycles.load();
+        RxqStatus s{r.port_no, r.queue, r.pmd, port->rxq_enabled(r.queue), total,
+                    rxq_load_->recent(r.port_no, r.queue, total), {}};
         for (size_t j = 0; j < outs.size(); j++) s.tx.push_back({outs[j].port_no, map[i][j]});
         out.push_back(std::move(s));
     }

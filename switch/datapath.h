@@ -22,6 +22,7 @@
 #include "meters.h"
 #include "pmd.h"
 #include "port.h"
+#include "rxq_load.h"
 #include "steering.h"
 #include "upcall.h"
 
@@ -65,7 +66,8 @@ struct RxqStatus {
     uint16_t queue;
     uint16_t pmd;
     bool enabled;
-    uint64_t cycles;
+    uint64_t cycles;          // busy cycles since the queue exists
+    uint64_t recent_cycles;   // within the load window (rxq_load.h)
     std::vector<std::pair<uint32_t, TxSlot>> tx;   // (output port, slot)
 };
 
@@ -91,8 +93,14 @@ public:
     // Re-derives rx assignments (round-robin over (port, queue)) and the tx map, and
     // publishes them. Called on port and guest-queue changes.
     void reconfigure();
-    // Reassigns rx queues by measured cycles; returns how many moved.
+    // Reassigns rx queues by their cycles within the load window (rxq_load.h: the last
+    // minute); returns how many moved.
     unsigned rebalance();
+    // Control thread, periodically: samples the rx queues' cycle totals for the load
+    // window (a sample per interval, the rest of the calls return at once).
+    void sample_rxq_load();
+    // How far back the load window reaches now, in seconds.
+    double rxq_load_window_s() const;
 
     // Brings every megaflow in line with the pipeline: re-translates, fixes actions,
     // removes those whose mask changed or that expired; pushes stats to the rules.
@@ -167,6 +175,8 @@ private:
     std::vector<std::unique_ptr<Pmd>> pmds_;
     std::vector<RxqRef> rxqs_;                   // current assignment
     uint64_t tsc_hz_ = 0;
+    std::unique_ptr<RxqLoad> rxq_load_;          // control thread
+    uint64_t last_rxq_sample_ = 0;
     uint64_t revalidations_ = 0;
     RevalidatorStats reval_stats_;
     std::vector<Megaflow*> reval_flows_;   // revalidate()'s work arrays, kept between passes

@@ -402,6 +402,7 @@ std::string format_pmd_rxq_show(const api::PmdRxqShowReply& r) {
         width = std::max(width, q.port().size());
     }
     std::string s;
+    if (r.window_s() > 0) s += strf("usage: share of each PMD's busy cycles in the last %.0f s\n", r.window_s());
     for (const auto& [pmd, queues] : by_pmd) {
         s += strf("pmd %u (core %u):\n", pmd, queues.front()->core());
         bool any_tx = false;

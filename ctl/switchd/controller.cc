@@ -614,6 +614,7 @@ void Controller::dump_dpflows(api::Response& resp) {
 }
 
 void Controller::tick() {
+    dp_.sample_rxq_load();
     // Stats first: idle timeouts look at the rules' last-used time the push stamps.
     const bool changed = ofp_.version() != seen_version_ ||
                          ofp_.mac_learning().version() != seen_ml_version_ ||

@@ -39,9 +39,9 @@ public:
 
     void handle(const api::Request& req, api::Response& resp);
 
-    // Periodic housekeeping (every 100 ms): stats push to rules, idle megaflow expiry,
-    // flow timeouts, MAC aging, and revalidation when the tables or the MAC table
-    // changed since the last look.
+    // Periodic housekeeping (every 100 ms): rx queue load samples (every 5 s), stats
+    // push to rules, idle megaflow expiry, flow timeouts, MAC aging, and revalidation
+    // when the tables or the MAC table changed since the last look.
     void tick();
 
 private:

@@ -188,9 +188,11 @@ void Controller::pmd_stats(const api::PmdStatsRequest& r, api::Response& resp) {
 void Controller::pmd_rxq_show(api::Response& resp) {
     auto* out = resp.mutable_pmd_rxq_show();
     std::vector<RxqStatus> st = dp_.rxq_status();
+    // Shares of the recent load (the window), as pmd-rebalance sees it.
     std::vector<uint64_t> total(dp_.pmds().size() + 1, 0);
     for (const RxqStatus& q : st)
-        if (q.pmd < total.size()) total[q.pmd] += q.cycles;
+        if (q.pmd < total.size()) total[q.pmd] += q.recent_cycles;
+    out->set_window_s(dp_.rxq_load_window_s());
     for (const RxqStatus& q : st) {
         auto* r = out->add_rxqs();
         r->set_port(port_name(q.port_no));
@@ -199,7 +201,8 @@ void Controller::pmd_rxq_show(api::Response& resp) {
         r->set_core(q.pmd < dp_.pmds().size() ? dp_.pmds()[q.pmd]->core() : 0);
         r->set_enabled(q.enabled);
         r->set_cycles(q.cycles);
-        r->set_usage_pct(total[q.pmd] ? 100.0 * double(q.cycles) / double(total[q.pmd]) : 0.0);
+        r->set_recent_cycles(q.recent_cycles);
+        r->set_usage_pct(total[q.pmd] ? 100.0 * double(q.recent_cycles) / double(total[q.pmd]) : 0.0);
         for (const auto& [port, slot] : q.tx) {
             // Tunnel ports have no queues: the pipeline turns an output to one into an
             // encapsulation and an output to the uplink. Listing them as "none" would

@@ -50,6 +50,17 @@ class Multiqueue(SwitchTestCase):
             self.assertEqual(rxq[q], tx[q])
             self.assertEqual(txq[mapping[q]], rxq[q])
         self.assertEqual(sum(int(p["tx_shared_locks"]) for p in self.sw.pmd()), 0)
+        # The load window: every busy queue's cycles are recent (the switch started
+        # seconds ago), and the shares of one PMD's busy cycles add up to 100%.
+        show = self.sw.json("pmd-rxq-show")
+        self.assertGreater(float(show["window_s"]), 0)
+        self.assertLess(float(show["window_s"]), 70)
+        busy = [r for r in show["rxqs"] if r["port"] == "vm1"]
+        for r in busy:
+            self.assertGreater(int(r["recent_cycles"]), 0, r)
+            self.assertLessEqual(int(r["recent_cycles"]), int(r["cycles"]), r)
+        self.assertAlmostEqual(sum(float(r.get("usage_pct", 0)) for r in show["rxqs"]), 100.0, places=3)
+        self.assertIn("usage: share of each PMD's busy cycles in the last", self.sw.ctl("pmd-rxq-show"))
 
     def test_only_guest_enabled_queues_are_used(self):
         # The switch offers 4 queues, the guest brings up 2: tx goes to those 2 only.

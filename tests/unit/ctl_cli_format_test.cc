@@ -258,6 +258,9 @@ TEST_CASE("pmd-rxq-show: grouped by PMD, tx mapping", "[ctl][format]") {
           "  port vm2  queue 1   disabled  usage   0.0%\n"
           "  tx mapping:\n"
           "    port vm1 queue 2 -> up0:txq5, vm2:txq2 (shared)\n");
+    // With a load window, a first line says what the shares cover.
+    r.set_window_s(59.7);
+    CHECK(cli::format_pmd_rxq_show(r).rfind("usage: share of each PMD's busy cycles in the last 60 s\npmd 0 (core 2):\n", 0) == 0);
 }
 
 TEST_CASE("pmd-rebalance and silent commands", "[ctl][format]") {
