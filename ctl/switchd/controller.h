@@ -102,6 +102,7 @@ private:
     std::string replay_flow_change(const store::JournalRecord& rec);
     // The pipeline part of the stored state (meters, groups, flows).
     store::StoredState pipeline_state() const;
+    void add_pipeline_state(store::StoredState& s) const;
     // Replaces meters, groups and flows by those of s (rollback and restore); what does
     // not apply is logged and skipped.
     void load_pipeline(const store::StoredState& s, store::StoredState* failed = nullptr);

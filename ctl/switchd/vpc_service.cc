@@ -1,5 +1,6 @@
 #include "vpc_service.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace vswitch {
@@ -81,6 +82,30 @@ VpcSpec vpc_spec_from_proto(const api::VpcConfig& c) {
     for (const auto& x : c.endpoints()) s.endpoints.push_back(from(x));
     for (const auto& x : c.rules()) s.rules.push_back(from(x));
     return s;
+}
+
+void vpc_to_proto(const Vpc& v, api::VpcConfig& out) {
+    out.Clear();
+    out.set_name(v.name);
+    out.set_vni(v.vni);
+    out.set_encap(encap_name(v.encap));
+    for (const auto& [c, sub] : v.subnets) to(to_spec(sub), *out.add_subnets());
+    for (const auto& [p, b] : v.bindings) to(to_spec(b), *out.add_bindings());
+    // The bulk (a million endpoints): formatted straight into the message, in the order
+    // to_spec gives them (by IP), without an EndpointSpec of three strings each.
+    std::vector<const Endpoint*> eps;
+    eps.reserve(v.endpoints.size());
+    for (const auto& [m, e] : v.endpoints) eps.push_back(&e);
+    std::sort(eps.begin(), eps.end(), [](auto* a, auto* b) { return a->ip < b->ip; });
+    out.mutable_endpoints()->Reserve(static_cast<int>(eps.size()));
+    char buf[17];
+    for (const Endpoint* e : eps) {
+        api::VpcEndpoint& o = *out.add_endpoints();
+        o.set_mac(buf, static_cast<size_t>(format_mac_to(e->mac, buf) - buf));
+        o.set_ip(buf, static_cast<size_t>(format_ip_to(e->ip, buf) - buf));
+        o.set_host(buf, static_cast<size_t>(format_ip_to(e->host, buf) - buf));
+    }
+    for (const auto& [k, r] : v.rules) to(to_spec(k), *out.add_rules());
 }
 
 void vpc_spec_to_proto(const VpcSpec& s, api::VpcConfig& out) {
@@ -205,7 +230,7 @@ void VpcService::show(const api::VpcShowRequest& r, api::Response& resp) const {
         if (!r.name().empty() && name != r.name()) continue;
         const Vpc& v = *vp;
         auto* info = out->add_vpcs();
-        vpc_spec_to_proto(to_spec(v), *info->mutable_config());
+        vpc_to_proto(v, *info->mutable_config());
         info->set_generation(v.generation);
         info->set_index(v.index);
         info->set_router_mac(format_mac(v.rmac()));
@@ -232,7 +257,7 @@ void VpcService::stats(const api::VpcStatsRequest& r, api::Response& resp) const
 void VpcService::save(store::StoredState& s) const {
     for (const auto& [name, v] : mgr_.model().vpcs) {
         auto* sv = s.add_vpcs();
-        vpc_spec_to_proto(to_spec(*v), *sv->mutable_config());
+        vpc_to_proto(*v, *sv->mutable_config());
         sv->set_generation(v->generation);
     }
     for (const auto& [name, gen] : mgr_.model().tombstones) (*s.mutable_vpc_tombstones())[name] = gen;

@@ -77,6 +77,8 @@ private:
 // Conversions (exposed for tests).
 vpc::VpcSpec vpc_spec_from_proto(const api::VpcConfig& c);
 void vpc_spec_to_proto(const vpc::VpcSpec& s, api::VpcConfig& out);
+// vpc_spec_to_proto(to_spec(v)) without the spec in between (the state file's save).
+void vpc_to_proto(const vpc::Vpc& v, api::VpcConfig& out);
 // false + err ("ops[i]: ...") for an op with nothing set.
 bool vpc_op_from_proto(const api::VpcOp& in, vpc::Op& out);
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 
 namespace vswitch::vpc {
 
@@ -100,12 +99,20 @@ bool parse_mac(std::string_view s, Mac& out) {
     return true;
 }
 
+char* format_mac_to(Mac m, char* out) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (int i = 5; i >= 0; i--) {
+        const unsigned byte = unsigned(m >> (8 * i)) & 0xff;
+        *out++ = kHex[byte >> 4];
+        *out++ = kHex[byte & 15];
+        if (i) *out++ = ':';
+    }
+    return out;
+}
+
 std::string format_mac(Mac m) {
-    char b[18];
-    snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", unsigned(m >> 40 & 0xff),
-             unsigned(m >> 32 & 0xff), unsigned(m >> 24 & 0xff), unsigned(m >> 16 & 0xff),
-             unsigned(m >> 8 & 0xff), unsigned(m & 0xff));
-    return b;
+    char b[17];
+    return std::string(b, format_mac_to(m, b));
 }
 
 bool parse_ip(std::string_view s, uint32_t& out) {
@@ -127,10 +134,20 @@ bool parse_ip(std::string_view s, uint32_t& out) {
     return true;
 }
 
+char* format_ip_to(uint32_t ip, char* out) {
+    for (int i = 3; i >= 0; i--) {
+        const unsigned byte = ip >> (8 * i) & 0xff;
+        if (byte >= 100) *out++ = static_cast<char>('0' + byte / 100);
+        if (byte >= 10) *out++ = static_cast<char>('0' + byte / 10 % 10);
+        *out++ = static_cast<char>('0' + byte % 10);
+        if (i) *out++ = '.';
+    }
+    return out;
+}
+
 std::string format_ip(uint32_t ip) {
-    char b[16];
-    snprintf(b, sizeof b, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 0xff, ip >> 8 & 0xff, ip & 0xff);
-    return b;
+    char b[15];
+    return std::string(b, format_ip_to(ip, b));
 }
 
 bool parse_cidr(std::string_view s, Cidr& out, bool* host_bits) {

@@ -50,6 +50,10 @@ bool parse_mac(std::string_view s, Mac& out);
 std::string format_mac(Mac m);
 bool parse_ip(std::string_view s, uint32_t& out);
 std::string format_ip(uint32_t ip);
+// The same text into out (at least 17 and 15 bytes, no terminating NUL); returns the
+// end. For the state file's million endpoints, where snprintf was a sixth of the save.
+char* format_mac_to(Mac m, char* out);
+char* format_ip_to(uint32_t ip, char* out);
 // "a.b.c.d/N" (a bare address is /32). host_bits: the address had bits outside the
 // prefix (out is then the masked network).
 bool parse_cidr(std::string_view s, Cidr& out, bool* host_bits = nullptr);

@@ -395,3 +395,30 @@ TEST_CASE("vpc api: VPC rules removed behind the VPCs' back are put back", "[vpc
     a.svc.reinstall();                                           // ... and then this
     CHECK(a.env.rules() == rules);
 }
+
+TEST_CASE("vpc api: the state file's VPCs are the model as to_spec gives it, byte for byte", "[vpc][api]") {
+    Api a;
+    REQUIRE_FALSE(a.call(blue_batch(3)).has_error());
+    // Endpoints out of IP order, at the edges of the formats (MAC bytes 00/ff, IP bytes
+    // of 1, 2 and 3 digits).
+    std::vector<api::VpcOp> ops = {op_subnet("blue", "10.2.0.0/16"),
+                                   op_bind("blue", "vm2", "0a:00:00:00:00:ff", "10.2.0.9")};
+    ops.push_back(op_endpoint("blue", "fe:ff:ff:ff:ff:ff", "10.2.255.254", "255.255.255.254"));
+    ops.push_back(op_endpoint("blue", "00:00:00:00:00:01", "10.2.0.2", "1.0.0.0"));
+    ops.push_back(op_endpoint("blue", "52:54:00:ab:cd:ef", "10.1.0.99", "192.0.2.20"));
+    ops.push_back(op_rule("blue", "vm2", "egress", "udp", "0.0.0.0/0", 53));
+    api::Response r = a.call(batch(4, ops));
+    INFO(r.ShortDebugString());
+    REQUIRE_FALSE(r.has_error());
+    const Vpc& v = *a.svc.manager().model().find("blue");
+    api::VpcConfig direct, via_spec;
+    vpc_to_proto(v, direct);
+    vpc_spec_to_proto(to_spec(v), via_spec);
+    CHECK(direct.endpoints_size() == 4);
+    CHECK(direct.SerializeAsString() == via_spec.SerializeAsString());
+    CHECK(direct.endpoints(0).ip() == "10.1.0.27");   // by IP, as vpc show lists them
+    CHECK(direct.endpoints(3).mac() == "fe:ff:ff:ff:ff:ff");
+    CHECK(direct.endpoints(3).host() == "255.255.255.254");
+    CHECK(direct.endpoints(2).mac() == "00:00:00:00:00:01");
+    CHECK(direct.endpoints(2).host() == "1.0.0.0");
+}

@@ -216,3 +216,16 @@ TEST_CASE("vpc model: empty batch", "[vpc]") {
     CHECK(e.field == "ops");
     CHECK(e.message == "ops: the batch is empty");
 }
+
+TEST_CASE("vpc model: MAC and IP text at the edges of their formats", "[vpc][model]") {
+    for (const char* s : {"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "0a:1b:2c:3d:4e:5f", "52:54:00:00:01:07"}) {
+        Mac m;
+        REQUIRE(parse_mac(s, m));
+        CHECK(format_mac(m) == s);
+    }
+    for (const char* s : {"0.0.0.0", "255.255.255.255", "1.10.100.199", "10.0.9.99", "192.0.2.1"}) {
+        uint32_t ip;
+        REQUIRE(parse_ip(s, ip));
+        CHECK(format_ip(ip) == s);
+    }
+}
