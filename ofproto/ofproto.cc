@@ -66,6 +66,11 @@ struct Ofproto::Impl {
     ofp::Neighbors neighbors;
     std::map<uint32_t, ofp::MeterSpec> meters;
     std::atomic<int> no_learning{0};
+    // Since the last take_changes(): the tables whose rules changed (bit id % 64), or
+    // everything (groups, ports, overlay, meters: what a translation reads beyond the
+    // rules of the tables it looks up).
+    uint64_t dirty_tables = 0;
+    bool dirty_all = false;
 
     Impl(const PortDirectory& p, std::function<void()> sync)
         : ports(p), rcu_synchronize(std::move(sync)), tables(new FlowTables) {}
@@ -75,10 +80,25 @@ struct Ofproto::Impl {
 
     // Readers (translate) may hold the old snapshot until their next quiescent state.
     void publish(std::unique_ptr<FlowTables> next) {
+        note_changes(current(), *next);
         const FlowTables* old = tables.exchange(next.release(), std::memory_order_acq_rel);
         version.fetch_add(1, std::memory_order_release);
         if (rcu_synchronize) rcu_synchronize();
         delete old;
+    }
+
+    // Snapshots share what a change did not touch, so comparing pointers finds what it
+    // did: O(tables + chunks), whatever the number of rules.
+    void note_changes(const FlowTables& a, const FlowTables& b) {
+        if (dirty_all) return;
+        if (a.groups() != b.groups() || a.ports() != b.ports() || &a.overlay() != &b.overlay()) {
+            dirty_all = true;
+            return;
+        }
+        for (unsigned i = 0; i < ofp::kNumTables; i++) {
+            const auto id = static_cast<uint8_t>(i);
+            if (a.index(id) != b.index(id) || !a.table(id).same_as(b.table(id))) dirty_tables |= uint64_t{1} << (i & 63);
+        }
     }
 
     // Rules selected by a filter, in dump order: table, then lookup order.
@@ -309,6 +329,7 @@ FlowError Ofproto::add_meter(std::string_view text, bool modify, ofp::MeterSpec&
     if (modify && !exists)
         return {"meter " + std::to_string(m.id) + " does not exist", "meter=" + std::to_string(m.id)};
     impl_->meters[m.id] = m;
+    impl_->dirty_all = true;
     out = m;
     return {};
 }
@@ -331,6 +352,7 @@ FlowError Ofproto::del_meters(std::string_view text, std::vector<uint32_t>& dele
         },
         &nf);
     for (uint32_t m : deleted) impl_->meters.erase(m);
+    impl_->dirty_all = true;
     if (nf) impl_->publish(std::move(next));
     if (n_flows) *n_flows = nf;
     return {};
@@ -464,6 +486,14 @@ ofp::MacLearning& Ofproto::mac_learning() { return impl_->ml; }
 const ofp::MacLearning& Ofproto::mac_learning() const { return impl_->ml; }
 
 uint64_t Ofproto::version() const { return impl_->version.load(std::memory_order_acquire); }
+
+bool Ofproto::take_changes(uint64_t& tables) {
+    tables = impl_->dirty_tables;
+    const bool all = impl_->dirty_all;
+    impl_->dirty_tables = 0;
+    impl_->dirty_all = false;
+    return all;
+}
 
 size_t Ofproto::n_rules() const { return impl_->current().n_rules(); }
 

@@ -168,6 +168,11 @@ public:
     // Bumped by every change that can alter translation; the datapath revalidates its
     // megaflows when it moves.
     uint64_t version() const;
+    // What changed since the last call, for revalidation: true if anything beyond the
+    // rules of tables did (groups, meters, ports, the overlay: re-translate everything);
+    // else `tables` is the bloom (bit = table id % 64, as Translation::tables) of the
+    // tables whose rules changed. Control thread.
+    bool take_changes(uint64_t& tables);
     size_t n_rules() const;
 
     // Canonical text of every rule / group / meter (the persistent store replays them:

@@ -28,6 +28,9 @@ public:
     static constexpr size_t kMaxChunk = 1024;   // split in two beyond
 
     size_t size() const { return size_; }
+    // The same rules in the same order, because the same chunks (a copy that no change
+    // touched): what revalidation's change tracking asks, in O(chunks).
+    bool same_as(const RuleSeq& o) const { return chunks_ == o.chunks_; }
     bool empty() const { return size_ == 0; }
 
     // f(const RulePtr&, uint64_t ord) for every rule, in order.

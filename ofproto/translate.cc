@@ -64,6 +64,7 @@ private:
     void do_table(uint8_t id) {
         for (;;) {
             current_table_ = id;
+            out_.tables |= uint64_t{1} << (id & 63);
             if (obs_) obs_->table_lookup(id, depth_);
             if (env_.stats) out_.rules.push_back(env_.stats->lookups[id]);
             const RulePtr* rule = lookup(id);

@@ -320,6 +320,14 @@ std::vector<RxqStatus> Datapath::rxq_status() const {
 //     and record a decision per megaflow - keep, remove, or new actions/rules;
 //  3. sequential: apply the decisions (classifier remove/replace_actions).
 size_t Datapath::revalidate(bool force_retranslate) {
+    return revalidate_pass(true, force_retranslate ? Retranslate::All : Retranslate::None, 0);
+}
+
+size_t Datapath::revalidate_tables(uint64_t tables) {
+    return revalidate_pass(false, tables ? Retranslate::Tables : Retranslate::None, tables);
+}
+
+size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables) {
     const uint64_t t0 = rte_rdtsc();
     revalidations_++;
     // Reused across passes: at 1M megaflows fresh vectors meant faulting in (and
@@ -341,13 +349,14 @@ size_t Datapath::revalidate(bool force_retranslate) {
         bool new_rules = false;
         DpActionList actions;
         std::vector<std::shared_ptr<StatsSink>> rules;
+        uint64_t tables = 0;
     };
 
     // Phase 1. Prefetched ahead in two steps: each megaflow is a cache miss (two lines:
     // the counters, and the control fields), and so is its rule list, whose address is
     // in the second; the loop has nothing else to overlap them with.
     constexpr size_t kAhead = 8;
-    for (size_t i = 0; i < flows.size(); i++) {
+    for (size_t i = 0; stats && i < flows.size(); i++) {
         if (i + 2 * kAhead < flows.size()) {
             const Megaflow* n = flows[i + 2 * kAhead];
             __builtin_prefetch(n);
@@ -370,7 +379,8 @@ size_t Datapath::revalidate(bool force_retranslate) {
     // Phase 2.
     unsigned threads = 1;
     tbb::enumerable_thread_specific<std::vector<Change>> changes;
-    if (force_retranslate && !flows.empty()) {
+    std::atomic<uint64_t> retranslated{0};
+    if (which != Retranslate::None && !flows.empty()) {
         threads = static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
         tbb::enumerable_thread_specific<Translation> tls;
         tbb::parallel_for(
@@ -378,9 +388,14 @@ size_t Datapath::revalidate(bool force_retranslate) {
             [&](const tbb::blocked_range<size_t>& r) {
                 Translation& t = tls.local();
                 std::vector<Change>* mine = nullptr;
+                uint64_t n = 0;
                 for (size_t i = r.begin(); i != r.end(); ++i) {
                     if (verdict[i] == kEvict) continue;
                     const Megaflow* f = flows[i];
+                    // Looked up none of the changed tables (a translation that looked up
+                    // no table at all depends on none).
+                    if (which == Retranslate::Tables && !(f->tables & tables)) continue;
+                    n++;
                     t.reset();
                     if (!xlate_.translate(f->first_key, t) || !(t.mask == f->mask)) {
                         verdict[i] = kRemove;
@@ -389,7 +404,7 @@ size_t Datapath::revalidate(bool force_retranslate) {
                     const bool new_actions = t.actions != *f->actions.load(std::memory_order_acquire);
                     // Compare before copying: copies of shared rule pointers from several
                     // threads would bounce the rules' reference counts.
-                    const bool new_rules = t.rules != f->rules;
+                    const bool new_rules = t.rules != f->rules || t.tables != f->tables;
                     if (!new_actions && !new_rules) continue;
                     if (!mine) mine = &changes.local();
                     Change& c = mine->emplace_back();
@@ -397,9 +412,13 @@ size_t Datapath::revalidate(bool force_retranslate) {
                     c.new_actions = new_actions;
                     c.new_rules = new_rules;
                     if (new_actions) c.actions = t.actions;
-                    if (new_rules) c.rules = t.rules;
+                    if (new_rules) {
+                        c.rules = t.rules;
+                        c.tables = t.tables;
+                    }
                     verdict[i] = kChanged;
                 }
+                retranslated.fetch_add(n, std::memory_order_relaxed);
             });
     }
 
@@ -421,7 +440,10 @@ size_t Datapath::revalidate(bool force_retranslate) {
                 classifier_->replace_actions(f, std::move(c.actions));
                 updated++;
             }
-            if (c.new_rules) f->rules = std::move(c.rules);
+            if (c.new_rules) {
+                f->rules = std::move(c.rules);
+                f->tables = c.tables;
+            }
         }
         list.clear();   // their rule references go before reclaim, outside the hot loop
     }
@@ -432,6 +454,8 @@ size_t Datapath::revalidate(bool force_retranslate) {
     RevalidatorStats& st = reval_stats_;
     st.runs++;
     st.flows_checked += n_flows;
+    st.retranslated += retranslated.load();
+    st.last_retranslated = retranslated.load();
     st.evicted_idle += evicted;
     st.removed_changed += removed;
     st.actions_updated += updated;

@@ -52,10 +52,12 @@ struct DatapathConfig {
 struct RevalidatorStats {
     uint64_t runs = 0;              // revalidate() calls
     uint64_t flows_checked = 0;     // megaflows visited, all runs
+    uint64_t retranslated = 0;      // megaflows re-translated, all runs (revalidate_tables skips some)
     uint64_t evicted_idle = 0;      // removed: idle longer than megaflow_max_idle_s
     uint64_t removed_changed = 0;   // removed: retranslation failed or its mask changed
     uint64_t actions_updated = 0;   // kept with new actions
     uint64_t last_flows = 0;        // megaflows visited by the last run
+    uint64_t last_retranslated = 0; // of which re-translated
     uint64_t last_duration_us = 0;  // wall time of the last run
     uint64_t max_duration_us = 0;
     uint32_t last_threads = 0;      // threads available to the last run's retranslation
@@ -106,7 +108,14 @@ public:
     // removes those whose mask changed or that expired; pushes stats to the rules.
     // Returns the number removed. The re-translations run in parallel (TBB, on the
     // control thread's CPUs); classifier changes are applied afterwards, sequentially.
+    // Without force_retranslate: stats and idle expiry only.
     size_t revalidate(bool force_retranslate);
+    // After a change confined to the rules of some tables (`tables`: a bloom, bit = table
+    // id % 64): re-translates only the megaflows whose translation looked one of them up
+    // (Megaflow::tables); no stats pass. The others cannot have changed: a translation
+    // reads the rules of the tables it looks up and nothing else of the tables. Anything
+    // else (groups, ports, the overlay, MAC learning) needs revalidate(true).
+    size_t revalidate_tables(uint64_t tables);
     RevalidatorStats revalidator_stats() const { return reval_stats_; }
 
     // Meters (OpenFlow meter ids 1..0xffff0000, one drop band; see meters.h). A modified
@@ -179,6 +188,8 @@ private:
     uint64_t last_rxq_sample_ = 0;
     uint64_t revalidations_ = 0;
     RevalidatorStats reval_stats_;
+    enum class Retranslate { None, All, Tables };
+    size_t revalidate_pass(bool stats, Retranslate which, uint64_t tables);
     std::vector<Megaflow*> reval_flows_;   // revalidate()'s work arrays, kept between passes
     std::vector<uint8_t> reval_verdict_;
     std::unique_ptr<Meters> meters_;

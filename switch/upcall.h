@@ -29,10 +29,15 @@ struct Translation {
     FlowKey mask;                                   // fields the pipeline looked at
     DpActionList actions;                           // empty = drop
     std::vector<std::shared_ptr<StatsSink>> rules;  // rules to credit, in pipeline order
+    // The tables the pipeline looked up, as a bloom: bit (table id % 64). A change to
+    // the rules of a table whose bit is clear cannot change this translation, so
+    // revalidation after such a change skips it (Datapath::revalidate_tables).
+    uint64_t tables = 0;
     void reset() {
         mask.clear();
         actions.clear();
         rules.clear();
+        tables = 0;
     }
 };
 

@@ -381,13 +381,14 @@ std::string format_pmd_stats(const api::PmdStatsReply& r) {
     }
     if (r.has_revalidator()) {
         const auto& v = r.revalidator();
-        s += strf("revalidator:\n  megaflows: %u (capacity %u)\n  runs: %llu, flows checked: %llu\n"
+        s += strf("revalidator:\n  megaflows: %u (capacity %u)\n  runs: %llu, flows checked: %llu, re-translated: %llu\n"
                   "  evicted idle: %llu, removed changed: %llu, actions updated: %llu\n"
-                  "  last run: %llu flows in %llu us (max %llu us)\n",
+                  "  last run: %llu flows (%llu re-translated) in %llu us (max %llu us)\n",
                   v.megaflows(), v.megaflow_capacity(), static_cast<ull>(v.runs()),
-                  static_cast<ull>(v.flows_checked()), static_cast<ull>(v.evicted_idle()),
-                  static_cast<ull>(v.removed_changed()), static_cast<ull>(v.actions_updated()),
-                  static_cast<ull>(v.last_flows()), static_cast<ull>(v.last_duration_us()),
+                  static_cast<ull>(v.flows_checked()), static_cast<ull>(v.retranslated()),
+                  static_cast<ull>(v.evicted_idle()), static_cast<ull>(v.removed_changed()),
+                  static_cast<ull>(v.actions_updated()), static_cast<ull>(v.last_flows()),
+                  static_cast<ull>(v.last_retranslated()), static_cast<ull>(v.last_duration_us()),
                   static_cast<ull>(v.max_duration_us()));
     }
     return s;

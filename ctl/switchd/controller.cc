@@ -142,12 +142,27 @@ void Controller::revalidate(bool force) {
     Ofproto::NoLearningScope no_learning(ofp_);
     // Read before: a change made while revalidating is caught by the next tick.
     uint64_t v = ofp_.version(), mv = ofp_.mac_learning().version(), nv = ofp_.neighbors().version();
+    uint64_t ignored;
+    if (force) ofp_.take_changes(ignored);   // all of them are re-translated now
     dp_.revalidate(force);
     if (force) {
         seen_version_ = v;
         seen_ml_version_ = mv;
         seen_nb_version_ = nv;
     }
+}
+
+void Controller::revalidate_changed() {
+    uint64_t tables = 0;
+    if (ofp_.take_changes(tables) || ofp_.mac_learning().version() != seen_ml_version_ ||
+        ofp_.neighbors().version() != seen_nb_version_)
+        return revalidate(true);
+    Ofproto::NoLearningScope no_learning(ofp_);
+    const uint64_t v = ofp_.version();
+    // With a million megaflows a full pass takes most of a second; a flow-mod in a table
+    // that most of them never look up now costs a walk over their `tables` bits.
+    if (tables) dp_.revalidate_tables(tables);
+    seen_version_ = v;
 }
 
 void Controller::flow_error(api::Response& resp, const FlowError& fe, const char* field) {
@@ -273,7 +288,7 @@ bool Controller::journal_flows(store::JournalRecord& rec, const Ofproto::Checkpo
 void Controller::handle(const api::Request& req, api::Response& resp) {
     if (req.body_case() == api::Request::kVpcStats) revalidate(false);   // fresh counters
     if (bool changed = false; vpc_.handle(req, resp, &changed)) {
-        if (changed) revalidate(true);
+        if (changed) revalidate_changed();
         return;
     }
     switch (req.body_case()) {
@@ -410,7 +425,7 @@ void Controller::add_flows(const api::AddFlowsRequest& r, api::Response& resp) {
     store::JournalRecord rec;
     *rec.mutable_add_flows() = r;
     if (!journal_flows(rec, before, resp, "added")) return;
-    revalidate(true);
+    revalidate_changed();
     resp.mutable_add_flows();
 }
 
@@ -424,7 +439,7 @@ void Controller::del_flows(const api::DelFlowsRequest& r, api::Response& resp) {
     if (n && !journal_flows(rec, before, resp, "deleted")) return;
     // VPC rules belong to the VPCs: a del-flows that took some of them puts them back.
     if (took_vpc_rules(cookies)) vpc_.reinstall();
-    revalidate(true);
+    revalidate_changed();
     resp.mutable_del_flows()->set_deleted(static_cast<uint32_t>(n));
 }
 
@@ -435,7 +450,7 @@ void Controller::mod_flows(const api::ModFlowsRequest& r, api::Response& resp) {
     store::JournalRecord rec;
     *rec.mutable_mod_flows() = r;
     if (n && !journal_flows(rec, before, resp, "modified")) return;
-    revalidate(true);
+    revalidate_changed();
     resp.mutable_mod_flows()->set_modified(static_cast<uint32_t>(n));
 }
 
@@ -648,7 +663,7 @@ void Controller::tick() {
         for (auto& m : removed) rec.mutable_expired_flows()->add_flows(std::move(m));
         std::string err;
         if (!journal(rec, err)) fprintf(stderr, "switchd: %zu expired flow(s) not saved: %s\n", n, err.c_str());
-        revalidate(true);
+        revalidate_changed();
     }
 }
 

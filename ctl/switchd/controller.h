@@ -112,6 +112,9 @@ private:
     // Revalidates megaflows (retranslating all if force), without MAC learning, and
     // records the versions it saw.
     void revalidate(bool force);
+    // After flow and VPC changes: re-translates only the megaflows that looked up a
+    // table whose rules changed (Ofproto::take_changes), or all if more changed.
+    void revalidate_changed();
     void flow_error(api::Response& resp, const FlowError& fe, const char* field);
     void fill_port(const Port& p, api::PortInfo& out) const;
     std::string port_name(uint32_t no) const;

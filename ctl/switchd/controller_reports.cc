@@ -179,6 +179,8 @@ void Controller::pmd_stats(const api::PmdStatsRequest& r, api::Response& resp) {
     rv->set_removed_changed(rs.removed_changed);
     rv->set_actions_updated(rs.actions_updated);
     rv->set_last_flows(rs.last_flows);
+    rv->set_retranslated(rs.retranslated);
+    rv->set_last_retranslated(rs.last_retranslated);
     rv->set_last_duration_us(rs.last_duration_us);
     rv->set_max_duration_us(rs.max_duration_us);
     rv->set_megaflows(dp_.classifier().size());

@@ -121,6 +121,13 @@ f_run() {           # K rep try -> returns 1 only if contended
   st=$(( $(awk '{print $14+$15}' /proc/$SWPID/stat 2>/dev/null || echo $st) - st ))
   read -r _ upc _ _ n cpp _ emc mfh <<<"$(sw_stats)"
   sw_dump; cat /proc/loadavg > $LOG/$RUN-loadavg.txt
+  if [ $SWK = vsw ] && [ -n "${FLOWMOD_PROBE:-}" ]; then
+    for i in 1 2 3; do
+      local s0 s1 s2; s0=$(date +%s%N); sw add-flow "table=200,priority=1,ip,nw_src=192.168.$i.1,actions=drop"; s1=$(date +%s%N)
+      sw del-flows --strict "table=200,priority=1,ip,nw_src=192.168.$i.1"; s2=$(date +%s%N)
+      log "$RUN: flowmod probe add $(( (s1-s0)/1000000 )) ms del $(( (s2-s1)/1000000 )) ms; $(sw --format json pmd-stats | tr -d '\n' | grep -o '"last_duration_us":"[0-9]*"' | head -1)"
+    done
+  fi
   if ! kill -0 $SWPID 2>/dev/null || [ -z "$c1" ]; then
     log "$RUN: switch DIED or stopped answering; log: $(tail -3 $LOG/$RUN-switchd.log $LOG/$RUN-vswitchd.log 2>/dev/null)"
     sw_stop; return 0; fi

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "ofproto/group.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/overlay_config.h"
 #include "ofproto/rule.h"
@@ -378,4 +379,62 @@ TEST_CASE("tables: rollback to a checkpoint brings back rules, counters and grou
     CHECK(f.lines().size() == before.size() + 1);
     f.ofp.rollback(cp);
     CHECK(f.lines() == before);
+}
+
+TEST_CASE("tables: take_changes names the tables whose rules changed, or everything",
+          "[ofproto][table][revalidate]") {
+    Fixture f;
+    uint64_t t = 99;
+    CHECK_FALSE(f.ofp.take_changes(t));
+    CHECK(t == 0);
+    auto bit = [](unsigned id) { return uint64_t{1} << (id % 64); };
+
+    f.add({"table=5,priority=1,ip,actions=drop", "table=70,actions=drop"});
+    CHECK_FALSE(f.ofp.take_changes(t));
+    CHECK(t == (bit(5) | bit(70)));
+    CHECK_FALSE(f.ofp.take_changes(t));   // taken: empty again
+    CHECK(t == 0);
+
+    size_t n = 0;
+    REQUIRE_FALSE(f.ofp.mod_flows("table=5,actions=output:vm1", false, &n));   // actions only
+    CHECK_FALSE(f.ofp.take_changes(t));
+    CHECK(t == bit(5));
+    CHECK(f.del("table=70") == 1);
+    CHECK(f.del("table=9") == 0);          // nothing deleted: nothing changed
+    CHECK_FALSE(f.ofp.take_changes(t));
+    CHECK(t == bit(70));
+
+    // Rolling back to a checkpoint changes the tables the failed change had changed.
+    Ofproto::Checkpoint cp = f.ofp.checkpoint();
+    f.add({"table=2,actions=drop"});
+    f.ofp.take_changes(t);
+    f.ofp.rollback(cp);
+    CHECK_FALSE(f.ofp.take_changes(t));
+    CHECK(t == bit(2));
+
+    // What a translation reads beyond the rules of its tables: everything.
+    REQUIRE_FALSE(f.ofp.add_group("group_id=1,type=all,bucket=output:vm1", false));
+    CHECK(f.ofp.take_changes(t));
+    f.ofp.set_ports({1, 2, 3, 4});
+    CHECK(f.ofp.take_changes(t));
+    ofp::MeterSpec m;
+    REQUIRE_FALSE(f.ofp.add_meter("meter=1,pktps,band=type=drop,rate=10", false, m));
+    CHECK(f.ofp.take_changes(t));
+    CHECK_FALSE(f.ofp.take_changes(t));
+}
+
+TEST_CASE("tables: a translation records the tables it looked up", "[ofproto][table][revalidate]") {
+    Fixture f;
+    f.add({"priority=10,in_port=vm1,actions=resubmit(,10)", "table=10,actions=goto_table:75",
+           "table=75,actions=output:vm2", "table=20,actions=drop"});
+    FlowKey k;
+    k.clear();
+    k.in_port = 1;
+    Translation t;
+    REQUIRE(f.ofp.translate(k, t));
+    CHECK(t.tables == ((uint64_t{1} << 0) | (uint64_t{1} << 10) | (uint64_t{1} << (75 % 64))));
+    k.in_port = 2;   // table 0 misses: only table 0 looked up
+    t.reset();
+    REQUIRE(f.ofp.translate(k, t));
+    CHECK(t.tables == 1);
 }

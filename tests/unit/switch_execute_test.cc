@@ -1029,3 +1029,83 @@ TEST_CASE("revalidate: 100k megaflows, parallel retranslation, counters",
     // Without force: only idle eviction and stats.
     CHECK(dp.revalidate(false) == 0);
 }
+
+namespace {
+
+// Megaflows with even nw_dst "looked up" table 3, odd ones tables 5 and 69 (69 % 64 = 5:
+// the bloom's bit is shared); the answer is output:out_port.
+class TablesTranslator final : public FlowTranslator {
+public:
+    bool translate(const FlowKey& key, Translation& out) const override {
+        out.mask.in_port = ~0u;
+        out.mask.nw_dst = ~0u;
+        out.tables = (rte_be_to_cpu_32(key.nw_dst) & 1) ? uint64_t{1} << 5 : uint64_t{1} << 3;
+        if (moved_odd.load() && (rte_be_to_cpu_32(key.nw_dst) & 1)) out.tables |= uint64_t{1} << 9;
+        out.actions.push_back(DpAction::output(out_port.load()));
+        return true;
+    }
+    std::atomic<uint32_t> out_port{1};
+    std::atomic<bool> moved_odd{false};
+};
+
+}  // namespace
+
+TEST_CASE("revalidate: a change in some tables re-translates only the megaflows that looked them up",
+          "[switch][revalidate]") {
+    vsw_test_eal();
+    constexpr uint32_t kFlows = 1000;
+    TablesTranslator xl;
+    DatapathConfig cfg;
+    cfg.n_mbufs = 1023;
+    cfg.max_megaflows = 2 * kFlows;
+    Datapath dp(cfg, xl);
+    Translation t;
+    for (uint32_t i = 0; i < kFlows; i++) {
+        t.reset();
+        REQUIRE(xl.translate(reval_key(i), t));
+        Classifier::InsertResult res;
+        REQUIRE(dp.classifier().insert(reval_key(i), t, 0, res) != nullptr);
+    }
+    auto out_of = [&](uint32_t i) { return (*dp.classifier().lookup(reval_key(i))->actions.load())[0].port; };
+
+    // "Table 3 changed": the even half is re-translated (new port), the odd half is not
+    // even looked at: its stale answer shows it was skipped.
+    xl.out_port = 2;
+    CHECK(dp.revalidate_tables(uint64_t{1} << 3) == 0);
+    RevalidatorStats st = dp.revalidator_stats();
+    CHECK(st.last_retranslated == kFlows / 2);
+    CHECK(st.last_flows == kFlows);
+    CHECK(out_of(10) == 2);
+    CHECK(out_of(11) == 1);
+
+    // Table 69 shares table 5's bit: the odd half. A translation that now also looks up
+    // table 9 records it: a later change there finds it.
+    xl.out_port = 3;
+    xl.moved_odd = true;
+    dp.revalidate_tables(uint64_t{1} << (69 % 64));
+    CHECK(dp.revalidator_stats().last_retranslated == kFlows / 2);
+    CHECK(out_of(11) == 3);
+    CHECK(out_of(10) == 2);
+    CHECK(dp.classifier().lookup(reval_key(11))->tables == ((uint64_t{1} << 5) | (uint64_t{1} << 9)));
+    xl.out_port = 4;
+    dp.revalidate_tables(uint64_t{1} << 9);
+    CHECK(dp.revalidator_stats().last_retranslated == kFlows / 2);
+    CHECK(out_of(11) == 4);
+
+    // No table: nothing re-translated. Full revalidation: everything, including a
+    // megaflow whose translation looked up no table at all.
+    dp.revalidate_tables(0);
+    CHECK(dp.revalidator_stats().last_retranslated == 0);
+    t.reset();
+    t.mask.in_port = ~0u;
+    t.mask.nw_dst = ~0u;
+    t.actions.push_back(DpAction::output(1));   // tables = 0
+    Classifier::InsertResult res;
+    REQUIRE(dp.classifier().insert(reval_key(5000), t, 0, res) != nullptr);
+    dp.revalidate_tables(~uint64_t(0));
+    CHECK(out_of(5000) == 1);                   // depends on no table: skipped
+    dp.revalidate(true);
+    CHECK(dp.revalidator_stats().last_retranslated == kFlows + 1);
+    CHECK(out_of(5000) == 4);
+    CHECK(out_of(10) == 4);
+}
