@@ -58,12 +58,17 @@ struct Fixture {
                           " -> " + d.actions);
         return out;
     }
-    std::vector<uint32_t> outputs(uint32_t in_port) {
+    // The translation of a packet with only in_port set.
+    Translation run(uint32_t in_port) {
         FlowKey k;
         k.clear();
         k.in_port = in_port;
         Translation t;
         REQUIRE(ofp.translate(k, t));
+        return t;
+    }
+    std::vector<uint32_t> outputs(uint32_t in_port) {
+        Translation t = run(in_port);
         std::vector<uint32_t> ports_out;
         for (const DpAction& a : t.actions) ports_out.push_back(a.port);
         return ports_out;
@@ -253,11 +258,7 @@ TEST_CASE("tables: every change publishes once and bumps the version", "[ofproto
 TEST_CASE("tables: counters credited via StatsSink show in dump-flows", "[ofproto][table]") {
     Fixture f;
     f.add({"priority=10,in_port=vm1,actions=output:vm2", "priority=5,actions=drop"});
-    FlowKey k;
-    k.clear();
-    k.in_port = 1;
-    Translation t;
-    REQUIRE(f.ofp.translate(k, t));
+    Translation t = f.run(1);
     REQUIRE(rule_sinks(t).size() == 1);
     rule_sinks(t)[0]->credit(10, 1000, 12345);
     rule_sinks(t)[0]->credit(2, 128, 12399);
@@ -349,11 +350,7 @@ TEST_CASE("tables: rollback to a checkpoint brings back rules, counters and grou
     Fixture f;
     f.add({"priority=10,in_port=vm1,actions=output:vm2", "table=4,actions=drop"});
     REQUIRE_FALSE(f.ofp.add_group("group_id=1,type=all,bucket=output:vm1", false));
-    FlowKey k;
-    k.clear();
-    k.in_port = 1;
-    Translation t;
-    REQUIRE(f.ofp.translate(k, t));
+    Translation t = f.run(1);
     REQUIRE(rule_sinks(t).size() == 1);
     rule_sinks(t)[0]->credit(3, 300, 1);
     const Lines before = f.lines();
@@ -427,14 +424,6 @@ TEST_CASE("tables: a translation records the tables it looked up", "[ofproto][ta
     Fixture f;
     f.add({"priority=10,in_port=vm1,actions=resubmit(,10)", "table=10,actions=goto_table:75",
            "table=75,actions=output:vm2", "table=20,actions=drop"});
-    FlowKey k;
-    k.clear();
-    k.in_port = 1;
-    Translation t;
-    REQUIRE(f.ofp.translate(k, t));
-    CHECK(t.tables == ((uint64_t{1} << 0) | (uint64_t{1} << 10) | (uint64_t{1} << (75 % 64))));
-    k.in_port = 2;   // table 0 misses: only table 0 looked up
-    t.reset();
-    REQUIRE(f.ofp.translate(k, t));
-    CHECK(t.tables == 1);
+    CHECK(f.run(1).tables == ((uint64_t{1} << 0) | (uint64_t{1} << 10) | (uint64_t{1} << (75 % 64))));
+    CHECK(f.run(2).tables == 1);   // table 0 misses: only table 0 looked up
 }
