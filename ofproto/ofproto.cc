@@ -71,6 +71,12 @@ struct Ofproto::Impl {
     // rules of the tables it looks up).
     uint64_t dirty_tables = 0;
     bool dirty_all = false;
+    // The rules that came, went or changed in the other changed tables, while they are
+    // few: revalidation then checks each megaflow against them (may_meet) instead of
+    // re-translating every megaflow that looked the table up. Past the cap a table's
+    // changes go to dirty_tables: a megaflow costs a few compares per rule here.
+    static constexpr size_t kMaxRuleChanges = 16;
+    std::vector<RuleChange> dirty_rules;
 
     Impl(const PortDirectory& p, std::function<void()> sync)
         : ports(p), rcu_synchronize(std::move(sync)), tables(new FlowTables) {}
@@ -95,9 +101,19 @@ struct Ofproto::Impl {
             dirty_all = true;
             return;
         }
+        std::vector<const Rule*> changed;
         for (unsigned i = 0; i < ofp::kNumTables; i++) {
             const auto id = static_cast<uint8_t>(i);
-            if (a.index(id) != b.index(id) || !a.table(id).same_as(b.table(id))) dirty_tables |= uint64_t{1} << (i & 63);
+            const bool same_rules = a.table(id).same_as(b.table(id));
+            if (same_rules && a.index(id) == b.index(id)) continue;
+            const uint64_t bit = uint64_t{1} << (i & 63);
+            if (!same_rules && dirty_rules.size() < kMaxRuleChanges &&
+                ofp::RuleSeq::diff(a.table(id), b.table(id), changed, kMaxRuleChanges - dirty_rules.size()) &&
+                !changed.empty()) {
+                for (const Rule* r : changed) dirty_rules.push_back({bit, r->match().value(), r->match().mask()});
+            } else {
+                dirty_tables |= bit;
+            }
         }
     }
 
@@ -487,10 +503,16 @@ const ofp::MacLearning& Ofproto::mac_learning() const { return impl_->ml; }
 
 uint64_t Ofproto::version() const { return impl_->version.load(std::memory_order_acquire); }
 
-bool Ofproto::take_changes(uint64_t& tables) {
+bool Ofproto::take_changes(uint64_t& tables, std::vector<RuleChange>* rules) {
     tables = impl_->dirty_tables;
+    if (rules) {
+        rules->swap(impl_->dirty_rules);
+    } else {
+        for (const RuleChange& c : impl_->dirty_rules) tables |= c.table_bit;
+    }
     const bool all = impl_->dirty_all;
     impl_->dirty_tables = 0;
+    impl_->dirty_rules.clear();
     impl_->dirty_all = false;
     return all;
 }

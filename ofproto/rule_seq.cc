@@ -1,6 +1,8 @@
 #include "ofproto/rule_seq.h"
 
 #include <algorithm>
+#include <iterator>
+#include <unordered_set>
 
 namespace vswitch::ofp {
 
@@ -159,6 +161,24 @@ size_t RuleSeq::modify(const std::function<RulePtr(const RulePtr&)>& fn) {
         }
     }
     return n;
+}
+
+bool RuleSeq::diff(const RuleSeq& a, const RuleSeq& b, std::vector<const Rule*>& out, size_t cap) {
+    std::unordered_set<const Chunk*> in_a, in_b;
+    for (const auto& c : a.chunks_) in_a.insert(c.get());
+    for (const auto& c : b.chunks_) in_b.insert(c.get());
+    std::vector<const Rule*> ra, rb;
+    for (const auto& c : a.chunks_)
+        if (!in_b.count(c.get()))
+            for (const RulePtr& r : c->rules) ra.push_back(r.get());
+    for (const auto& c : b.chunks_)
+        if (!in_a.count(c.get()))
+            for (const RulePtr& r : c->rules) rb.push_back(r.get());
+    std::sort(ra.begin(), ra.end());
+    std::sort(rb.begin(), rb.end());
+    out.clear();
+    std::set_symmetric_difference(ra.begin(), ra.end(), rb.begin(), rb.end(), std::back_inserter(out));
+    return out.size() <= cap;
 }
 
 }  // namespace vswitch::ofp

@@ -31,6 +31,11 @@ public:
     // The same rules in the same order, because the same chunks (a copy that no change
     // touched): what revalidation's change tracking asks, in O(chunks).
     bool same_as(const RuleSeq& o) const { return chunks_ == o.chunks_; }
+    // The rules in one of a and b but not in the other (added, deleted, or replaced by
+    // mod-flows), found through the chunks the two do not share: O(chunks + the rules
+    // of the chunks a change copied). False if there are more than `cap` (out is then
+    // unspecified).
+    static bool diff(const RuleSeq& a, const RuleSeq& b, std::vector<const Rule*>& out, size_t cap);
     bool empty() const { return size_ == 0; }
 
     // f(const RulePtr&, uint64_t ord) for every rule, in order.

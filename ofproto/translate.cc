@@ -37,7 +37,7 @@ struct State {
 class Xlate {
 public:
     Xlate(const XlateEnv& env, const FlowKey& key, Translation& out, XlateObserver* obs)
-        : env_(env), tables_(env.tables), out_(out), obs_(obs) {
+        : env_(env), tables_(env.tables), out_(out), obs_(obs), pkt_(key) {
         st_.w = key;
         c_ = key;
         if (env.initial) st_.pk = *env.initial;
@@ -65,6 +65,8 @@ private:
         for (;;) {
             current_table_ = id;
             out_.tables |= uint64_t{1} << (id & 63);
+            for (size_t i = 0; i < FlowKey::kWords; i++)
+                if (st_.w.word(i) != pkt_.word(i)) out_.written |= 1u << i;
             if (obs_) obs_->table_lookup(id, depth_);
             if (env_.stats) out_.rules.push_back(env_.stats->lookups[id]);
             const RulePtr* rule = lookup(id);
@@ -633,6 +635,7 @@ private:
     const FlowTables& tables_;
     Translation& out_;
     XlateObserver* obs_;
+    const FlowKey& pkt_;     // the packet as it came (Translation::written compares with it)
     State st_;
     FlowKey free_;           // field_set_bits(free_for_): bits lookups read for free
     FieldSet free_for_ = 0;

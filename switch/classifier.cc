@@ -343,6 +343,7 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
     f->actions.store(&f->initial_actions, std::memory_order_relaxed);
     f->rules = t.rules;
     f->tables = t.tables;
+    f->written = t.written;
     f->pmd_id = pmd_id;
     f->created_tsc = rte_rdtsc();
 

@@ -320,14 +320,15 @@ std::vector<RxqStatus> Datapath::rxq_status() const {
 //     and record a decision per megaflow - keep, remove, or new actions/rules;
 //  3. sequential: apply the decisions (classifier remove/replace_actions).
 size_t Datapath::revalidate(bool force_retranslate) {
-    return revalidate_pass(true, force_retranslate ? Retranslate::All : Retranslate::None, 0);
+    return revalidate_pass(true, force_retranslate ? Retranslate::All : Retranslate::None, 0, nullptr);
 }
 
-size_t Datapath::revalidate_tables(uint64_t tables) {
-    return revalidate_pass(false, tables ? Retranslate::Tables : Retranslate::None, tables);
+size_t Datapath::revalidate_tables(uint64_t tables, const std::vector<RuleChange>& rules) {
+    return revalidate_pass(false, tables || !rules.empty() ? Retranslate::Tables : Retranslate::None, tables, &rules);
 }
 
-size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables) {
+size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables,
+                                 const std::vector<RuleChange>* rules) {
     const uint64_t t0 = rte_rdtsc();
     revalidations_++;
     // Reused across passes: at 1M megaflows fresh vectors meant faulting in (and
@@ -350,6 +351,7 @@ size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables)
         DpActionList actions;
         std::vector<std::shared_ptr<StatsSink>> rules;
         uint64_t tables = 0;
+        uint32_t written = 0;
     };
 
     // Phase 1. Prefetched ahead in two steps: each megaflow is a cache miss (two lines:
@@ -393,8 +395,13 @@ size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables)
                     if (verdict[i] == kEvict) continue;
                     const Megaflow* f = flows[i];
                     // Looked up none of the changed tables (a translation that looked up
-                    // no table at all depends on none).
-                    if (which == Retranslate::Tables && !(f->tables & tables)) continue;
+                    // no table at all depends on none), and can meet none of the changed
+                    // rules of the tables it did look up.
+                    if (which == Retranslate::Tables && !(f->tables & tables) &&
+                        std::none_of(rules->begin(), rules->end(), [f](const RuleChange& c) {
+                            return may_meet(f->tables, f->written, f->first_key, f->mask, c);
+                        }))
+                        continue;
                     n++;
                     t.reset();
                     if (!xlate_.translate(f->first_key, t) || !(t.mask == f->mask)) {
@@ -404,7 +411,7 @@ size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables)
                     const bool new_actions = t.actions != *f->actions.load(std::memory_order_acquire);
                     // Compare before copying: copies of shared rule pointers from several
                     // threads would bounce the rules' reference counts.
-                    const bool new_rules = t.rules != f->rules || t.tables != f->tables;
+                    const bool new_rules = t.rules != f->rules || t.tables != f->tables || t.written != f->written;
                     if (!new_actions && !new_rules) continue;
                     if (!mine) mine = &changes.local();
                     Change& c = mine->emplace_back();
@@ -415,6 +422,7 @@ size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables)
                     if (new_rules) {
                         c.rules = t.rules;
                         c.tables = t.tables;
+                        c.written = t.written;
                     }
                     verdict[i] = kChanged;
                 }
@@ -443,6 +451,7 @@ size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables)
             if (c.new_rules) {
                 f->rules = std::move(c.rules);
                 f->tables = c.tables;
+                f->written = c.written;
             }
         }
         list.clear();   // their rule references go before reclaim, outside the hot loop

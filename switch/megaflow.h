@@ -57,10 +57,12 @@ struct alignas(64) Megaflow {
     uint32_t live_idx = 0;    // classifier internal: position in its list of live megaflows
     uint64_t created_tsc = 0;
 
-    // Control-thread only (revalidator): rules to credit, the tables looked up
-    // (Translation::tables) and what was pushed so far.
+    // Control-thread only (revalidator): rules to credit, the tables looked up and the
+    // words rewritten before a lookup (Translation::tables, written) and what was pushed
+    // so far.
     std::vector<std::shared_ptr<StatsSink>> rules;
     uint64_t tables = 0;
+    uint32_t written = 0;   // Translation::written
     uint64_t pushed_packets = 0;
     uint64_t pushed_bytes = 0;
 

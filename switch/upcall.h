@@ -33,13 +33,43 @@ struct Translation {
     // the rules of a table whose bit is clear cannot change this translation, so
     // revalidation after such a change skips it (Datapath::revalidate_tables).
     uint64_t tables = 0;
+    // The FlowKey words (bit i = word i) in which the key a table was looked up with
+    // differed from the packet's: actions had rewritten them. Elsewhere, on the bits of
+    // `mask`, every packet of the megaflow was looked up with the packet's own value.
+    uint32_t written = 0;
     void reset() {
         mask.clear();
         actions.clear();
         rules.clear();
         tables = 0;
+        written = 0;
     }
 };
+
+// A rule that came, went or changed (its actions) in a table, as revalidation needs it:
+// the table's bloom bit and the packets the rule matches, over the FlowKey (the match's
+// pipeline part, registers and metadata, is left out: as if it matched anything).
+struct RuleChange {
+    uint64_t table_bit;
+    FlowKey value;   // & mask
+    FlowKey mask;
+};
+
+// Can the lookup of some packet of a megaflow (its translation's tables and written
+// words, the packet that created it and its mask) meet rule change c? No when the
+// megaflow did not look up c's table, or when the rule and the megaflow's packets
+// disagree on a bit both fix and no action had rewritten before a lookup: then no
+// lookup of those packets finds the rule, so its coming, going or change cannot alter
+// their translation.
+inline bool may_meet(uint64_t tables, uint32_t written, const FlowKey& first_key, const FlowKey& mask,
+                     const RuleChange& c) {
+    if (!(tables & c.table_bit)) return false;
+    for (size_t i = 0; i < FlowKey::kWords; i++) {
+        if (written & (1u << i)) continue;
+        if ((first_key.word(i) ^ c.value.word(i)) & mask.word(i) & c.mask.word(i)) return false;
+    }
+    return true;
+}
 
 class FlowTranslator {
 public:

@@ -154,14 +154,16 @@ void Controller::revalidate(bool force) {
 
 void Controller::revalidate_changed() {
     uint64_t tables = 0;
-    if (ofp_.take_changes(tables) || ofp_.mac_learning().version() != seen_ml_version_ ||
+    std::vector<RuleChange> rules;
+    if (ofp_.take_changes(tables, &rules) || ofp_.mac_learning().version() != seen_ml_version_ ||
         ofp_.neighbors().version() != seen_nb_version_)
         return revalidate(true);
     Ofproto::NoLearningScope no_learning(ofp_);
     const uint64_t v = ofp_.version();
     // With a million megaflows a full pass takes most of a second; a flow-mod in a table
-    // that most of them never look up now costs a walk over their `tables` bits.
-    if (tables) dp_.revalidate_tables(tables);
+    // that most of them never look up, or a rule that their keys cannot meet (one VPC
+    // endpoint among many), now costs a walk over their bits and keys.
+    if (tables || !rules.empty()) dp_.revalidate_tables(tables, rules);
     seen_version_ = v;
 }
 

@@ -427,3 +427,66 @@ TEST_CASE("tables: a translation records the tables it looked up", "[ofproto][ta
     CHECK(f.run(1).tables == ((uint64_t{1} << 0) | (uint64_t{1} << 10) | (uint64_t{1} << (75 % 64))));
     CHECK(f.run(2).tables == 1);   // table 0 misses: only table 0 looked up
 }
+
+TEST_CASE("tables: take_changes lists the changed rules while they are few", "[ofproto][table][revalidate]") {
+    Fixture f;
+    uint64_t t = 0;
+    std::vector<RuleChange> rules;
+    f.add({"table=5,priority=1,ip,nw_dst=10.0.0.1,actions=drop"});
+    CHECK_FALSE(f.ofp.take_changes(t, &rules));
+    CHECK(t == 0);
+    REQUIRE(rules.size() == 1);
+    CHECK(rules[0].table_bit == uint64_t{1} << 5);
+    CHECK(rules[0].mask.nw_dst == 0xffffffffu);
+    CHECK(rules[0].value.nw_dst == htonl(0x0a000001));
+    CHECK(rules[0].value.dl_type == htons(0x0800));
+
+    // mod-flows replaces the rule object: the old and the new one, same match.
+    size_t n = 0;
+    REQUIRE_FALSE(f.ofp.mod_flows("table=5,actions=output:vm1", false, &n));
+    CHECK_FALSE(f.ofp.take_changes(t, &rules));
+    CHECK(rules.size() == 2);
+    CHECK(t == 0);
+
+    // More than 16 changed rules: their table is named, the rules are not.
+    std::vector<std::string> many;
+    for (int i = 0; i < 17; i++) many.push_back("table=9,priority=1,ip,nw_dst=10.0.1." + std::to_string(i) + ",actions=drop");
+    f.add({"table=2,actions=drop"});
+    f.add(many);
+    CHECK_FALSE(f.ofp.take_changes(t, &rules));
+    CHECK(t == uint64_t{1} << 9);
+    REQUIRE(rules.size() == 1);   // table 2's, listed before the cap
+    CHECK(rules[0].table_bit == uint64_t{1} << 2);
+}
+
+
+TEST_CASE("tables: a rule may meet a key its actions rewrote before the lookup", "[ofproto][table][revalidate]") {
+    Fixture f;
+    f.add({"ip,nw_dst=10.1.9.0/24,actions=mod_nw_dst:10.1.2.3,resubmit(,1)", "table=1,priority=1,actions=output:vm1"});
+    FlowKey k;
+    k.clear();
+    k.in_port = 1;
+    k.dl_type = htons(0x0800);
+    k.nw_dst = htonl(0x0a010903);   // 10.1.9.3: table 1 looks up 10.1.2.3
+    Translation before;
+    REQUIRE(f.ofp.translate(k, before));
+    CHECK(before.written != 0);
+    uint64_t t;
+    std::vector<RuleChange> rules;
+    f.ofp.take_changes(t, &rules);
+    f.add({"table=1,priority=5,ip,nw_dst=10.1.2.3,actions=output:vm2"});
+    REQUIRE_FALSE(f.ofp.take_changes(t, &rules));
+    REQUIRE(rules.size() == 1);
+    // The key's own 10.1.9.3 disagrees with the rule inside the mask (the /24), but the
+    // lookup was made with the rewritten address: the rule is met, and the answer changes.
+    CHECK(may_meet(before.tables, before.written, k, before.mask, rules[0]));
+    CHECK_FALSE(may_meet(before.tables, 0, k, before.mask, rules[0]));
+    Translation after;
+    REQUIRE(f.ofp.translate(k, after));
+    CHECK(after.actions != before.actions);
+    // A key the first rule does not rewrite cannot meet it.
+    k.nw_dst = htonl(0x0a070203);   // 10.7.2.3
+    Translation other;
+    REQUIRE(f.ofp.translate(k, other));
+    CHECK(other.written == 0);
+}

@@ -1041,11 +1041,21 @@ public:
         out.mask.nw_dst = ~0u;
         out.tables = (rte_be_to_cpu_32(key.nw_dst) & 1) ? uint64_t{1} << 5 : uint64_t{1} << 3;
         if (moved_odd.load() && (rte_be_to_cpu_32(key.nw_dst) & 1)) out.tables |= uint64_t{1} << 9;
+        if (odd_rewrites_dst.load() && (rte_be_to_cpu_32(key.nw_dst) & 1)) out.written = 1u << nw_dst_word();
         out.actions.push_back(DpAction::output(out_port.load()));
         return true;
     }
+    static unsigned nw_dst_word() {
+        FlowKey m;
+        m.clear();
+        m.nw_dst = ~0u;
+        unsigned i = 0;
+        while (m.word(i) == 0) i++;
+        return i;
+    }
     std::atomic<uint32_t> out_port{1};
     std::atomic<bool> moved_odd{false};
+    std::atomic<bool> odd_rewrites_dst{false};   // as if an action rewrote nw_dst before a lookup
 };
 
 }  // namespace
@@ -1109,3 +1119,54 @@ TEST_CASE("revalidate: a change in some tables re-translates only the megaflows 
     CHECK(out_of(5000) == 4);
     CHECK(out_of(10) == 4);
 }
+
+TEST_CASE("revalidate: a changed rule re-translates only the megaflows whose keys can meet it",
+          "[switch][revalidate]") {
+    vsw_test_eal();
+    constexpr uint32_t kFlows = 1000;
+    TablesTranslator xl;
+    xl.odd_rewrites_dst = true;
+    DatapathConfig cfg;
+    cfg.n_mbufs = 1023;
+    cfg.max_megaflows = 2 * kFlows;
+    Datapath dp(cfg, xl);
+    Translation t;
+    for (uint32_t i = 0; i < kFlows; i++) {
+        t.reset();
+        REQUIRE(xl.translate(reval_key(i), t));
+        Classifier::InsertResult res;
+        REQUIRE(dp.classifier().insert(reval_key(i), t, 0, res) != nullptr);
+    }
+    auto out_of = [&](uint32_t i) { return (*dp.classifier().lookup(reval_key(i))->actions.load())[0].port; };
+    // A rule for key 10's destination came into table 3 (the even keys' table).
+    RuleChange c;
+    c.table_bit = uint64_t{1} << 3;
+    c.mask.clear();
+    c.mask.nw_dst = ~0u;
+    c.value.clear();
+    c.value.nw_dst = reval_key(10).nw_dst;
+    xl.out_port = 2;
+    dp.revalidate_tables(0, {c});
+    CHECK(dp.revalidator_stats().last_retranslated == 1);
+    CHECK(out_of(10) == 2);
+    CHECK(out_of(12) == 1);   // another destination: cannot meet the rule, skipped
+
+    // In table 5 (the odd keys'), whose translations rewrote nw_dst before a lookup: the
+    // key's own destination says nothing about the lookup's, so all of them.
+    c.table_bit = uint64_t{1} << 5;
+    c.value.nw_dst = reval_key(11).nw_dst;
+    xl.out_port = 3;
+    dp.revalidate_tables(0, {c});
+    CHECK(dp.revalidator_stats().last_retranslated == kFlows / 2);
+    CHECK(out_of(13) == 3);
+    CHECK(out_of(12) == 1);
+    // A rule that fixes nothing the megaflows fix (another field): it may meet them all.
+    c.table_bit = uint64_t{1} << 3;
+    c.mask.clear();
+    c.value.clear();
+    c.mask.tp_src = 0xffff;
+    dp.revalidate_tables(0, {c});
+    CHECK(dp.revalidator_stats().last_retranslated == kFlows / 2);
+    CHECK(out_of(12) == 3);
+}
+
