@@ -1058,25 +1058,39 @@ public:
     std::atomic<bool> odd_rewrites_dst{false};   // as if an action rewrote nw_dst before a lookup
 };
 
+// A datapath holding kFlows megaflows installed through a TablesTranslator.
+struct TablesDatapath {
+    static constexpr uint32_t kFlows = 1000;
+    TablesTranslator xl;
+    std::unique_ptr<Datapath> dp;
+    explicit TablesDatapath(bool odd_rewrites_dst = false) {
+        vsw_test_eal();
+        xl.odd_rewrites_dst = odd_rewrites_dst;
+        DatapathConfig cfg;
+        cfg.n_mbufs = 1023;
+        cfg.max_megaflows = 2 * kFlows;
+        dp = std::make_unique<Datapath>(cfg, xl);
+        Translation t;
+        for (uint32_t i = 0; i < kFlows; i++) {
+            t.reset();
+            REQUIRE(xl.translate(reval_key(i), t));
+            Classifier::InsertResult res;
+            REQUIRE(dp->classifier().insert(reval_key(i), t, 0, res) != nullptr);
+        }
+    }
+    // The output port of key i's megaflow.
+    uint32_t out_of(uint32_t i) { return (*dp->classifier().lookup(reval_key(i))->actions.load())[0].port; }
+};
+
 }  // namespace
 
 TEST_CASE("revalidate: a change in some tables re-translates only the megaflows that looked them up",
           "[switch][revalidate]") {
-    vsw_test_eal();
-    constexpr uint32_t kFlows = 1000;
-    TablesTranslator xl;
-    DatapathConfig cfg;
-    cfg.n_mbufs = 1023;
-    cfg.max_megaflows = 2 * kFlows;
-    Datapath dp(cfg, xl);
-    Translation t;
-    for (uint32_t i = 0; i < kFlows; i++) {
-        t.reset();
-        REQUIRE(xl.translate(reval_key(i), t));
-        Classifier::InsertResult res;
-        REQUIRE(dp.classifier().insert(reval_key(i), t, 0, res) != nullptr);
-    }
-    auto out_of = [&](uint32_t i) { return (*dp.classifier().lookup(reval_key(i))->actions.load())[0].port; };
+    TablesDatapath env;
+    constexpr uint32_t kFlows = TablesDatapath::kFlows;
+    TablesTranslator& xl = env.xl;
+    Datapath& dp = *env.dp;
+    auto out_of = [&](uint32_t i) { return env.out_of(i); };
 
     // "Table 3 changed": the even half is re-translated (new port), the odd half is not
     // even looked at: its stale answer shows it was skipped.
@@ -1106,6 +1120,7 @@ TEST_CASE("revalidate: a change in some tables re-translates only the megaflows 
     // megaflow whose translation looked up no table at all.
     dp.revalidate_tables(0);
     CHECK(dp.revalidator_stats().last_retranslated == 0);
+    Translation t;
     t.reset();
     t.mask.in_port = ~0u;
     t.mask.nw_dst = ~0u;
@@ -1122,22 +1137,11 @@ TEST_CASE("revalidate: a change in some tables re-translates only the megaflows 
 
 TEST_CASE("revalidate: a changed rule re-translates only the megaflows whose keys can meet it",
           "[switch][revalidate]") {
-    vsw_test_eal();
-    constexpr uint32_t kFlows = 1000;
-    TablesTranslator xl;
-    xl.odd_rewrites_dst = true;
-    DatapathConfig cfg;
-    cfg.n_mbufs = 1023;
-    cfg.max_megaflows = 2 * kFlows;
-    Datapath dp(cfg, xl);
-    Translation t;
-    for (uint32_t i = 0; i < kFlows; i++) {
-        t.reset();
-        REQUIRE(xl.translate(reval_key(i), t));
-        Classifier::InsertResult res;
-        REQUIRE(dp.classifier().insert(reval_key(i), t, 0, res) != nullptr);
-    }
-    auto out_of = [&](uint32_t i) { return (*dp.classifier().lookup(reval_key(i))->actions.load())[0].port; };
+    TablesDatapath env(true);
+    constexpr uint32_t kFlows = TablesDatapath::kFlows;
+    TablesTranslator& xl = env.xl;
+    Datapath& dp = *env.dp;
+    auto out_of = [&](uint32_t i) { return env.out_of(i); };
     // A rule for key 10's destination came into table 3 (the even keys' table).
     RuleChange c;
     c.table_bit = uint64_t{1} << 3;
