@@ -202,13 +202,13 @@ void Datapath::reconfigure() {
 
 void Datapath::sample_rxq_load() {
     const uint64_t now = rte_rdtsc();
-    if (last_rxq_sample_ && now - last_rxq_sample_ < rxq_load_->interval_tsc()) return;   // most ticks
+    if (!rxq_load_->due(now)) return;   // most ticks: no totals gathered
     std::vector<RxqTotal> totals;
     totals.reserve(rxqs_.size());
     for (const RxqRef& r : rxqs_)
         if (Port* p = owned_[r.port_no].get())
             totals.push_back({r.port_no, r.queue, p->rxq_stats(r.queue).cycles.load(std::memory_order_relaxed)});
-    if (rxq_load_->sample(now, totals)) last_rxq_sample_ = now;
+    rxq_load_->sample(now, totals);
 }
 
 double Datapath::rxq_load_window_s() const {

@@ -188,7 +188,6 @@ private:
     std::vector<RxqRef> rxqs_;                   // current assignment
     uint64_t tsc_hz_ = 0;
     std::unique_ptr<RxqLoad> rxq_load_;          // control thread
-    uint64_t last_rxq_sample_ = 0;
     uint64_t revalidations_ = 0;
     RevalidatorStats reval_stats_;
     enum class Retranslate { None, All, Tables };

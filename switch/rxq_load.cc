@@ -3,7 +3,7 @@
 namespace vswitch {
 
 bool RxqLoad::sample(uint64_t now_tsc, const std::vector<RxqTotal>& totals) {
-    if (!when_.empty() && now_tsc - when_.back() < interval_) return false;
+    if (!due(now_tsc)) return false;
     // intervals_ whole intervals need intervals_ + 1 samples.
     when_.push_back(now_tsc);
     if (when_.size() > intervals_ + 1) when_.pop_front();

@@ -34,8 +34,9 @@ class RxqLoad {
 public:
     RxqLoad(uint64_t interval_tsc, unsigned intervals) : interval_(interval_tsc), intervals_(intervals) {}
 
-    // Takes a sample of every queue in `totals` if `interval` passed since the last one
-    // (the first call always samples). Returns whether it did.
+    // Whether a sample is due: `interval` passed since the last one, or none yet.
+    bool due(uint64_t now_tsc) const { return when_.empty() || now_tsc - when_.back() >= interval_; }
+    // Takes a sample of every queue in `totals` if one is due. Returns whether it did.
     bool sample(uint64_t now_tsc, const std::vector<RxqTotal>& totals);
     // The queue's cycles within the window, given its total now.
     uint64_t recent(uint32_t port_no, uint16_t queue, uint64_t total_now) const;
