@@ -102,8 +102,15 @@ private:
         if (mode_ == Mode::Filter && !masked)
             return error("cookie: selecting flows needs a mask (cookie=VALUE/MASK)", e.text);
         uint64_t v = 0, mask = 0;
-        if (std::string err = parse_uint_masked(e.value, UINT64_MAX, v, mask); !err.empty())
+        // "/-1" is ovs-ofctl's idiom for "every bit" (it parses the mask with strtoull).
+        const size_t slash = e.value.find('/');
+        if (masked && e.value.substr(slash + 1) == "-1") {
+            if (std::string err = parse_uint(e.value.substr(0, slash), UINT64_MAX, v); !err.empty())
+                return error("cookie: " + err, e.text);
+            mask = UINT64_MAX;
+        } else if (std::string err = parse_uint_masked(e.value, UINT64_MAX, v, mask); !err.empty()) {
             return error("cookie: " + err, e.text);
+        }
         h.cookie = v;
         h.cookie_mask = mask;
         return {};

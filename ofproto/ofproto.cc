@@ -71,11 +71,13 @@ struct Ofproto::Impl {
     // rules of the tables it looks up).
     uint64_t dirty_tables = 0;
     bool dirty_all = false;
-    // The rules that came, went or changed in the other changed tables, while they are
-    // few: revalidation then checks each megaflow against them (may_meet) instead of
-    // re-translating every megaflow that looked the table up. Past the cap a table's
-    // changes go to dirty_tables: a megaflow costs a few compares per rule here.
-    static constexpr size_t kMaxRuleChanges = 16;
+    // The rules that came, went or changed in the other changed tables: revalidation
+    // then re-translates only the megaflows that may meet one of them (RuleChangeSet, a
+    // binary search per group of rules with one mask) instead of every megaflow that
+    // looked the table up. A VPC batch of 1000 endpoints is 2000 rules. Past the cap
+    // (a table rewritten wholesale, say) a table's changes go to dirty_tables: listing
+    // them would cost more than it saves, and RuleChange is 200 bytes.
+    static constexpr size_t kMaxRuleChanges = Ofproto::kMaxRuleChanges;
     std::vector<RuleChange> dirty_rules;
 
     Impl(const PortDirectory& p, std::function<void()> sync)

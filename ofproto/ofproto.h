@@ -171,10 +171,11 @@ public:
     // What changed since the last call, for revalidation: true if anything beyond the
     // rules of tables did (groups, meters, ports, the overlay: re-translate everything);
     // else `tables` is the bloom (bit = table id % 64, as Translation::tables) of the
-    // tables whose rules changed and, with `rules`, those rules when they are few (at
-    // most 16 in all; their tables' bits are then not in `tables`; without `rules` they
-    // are). Control thread.
+    // tables whose rules changed and, with `rules`, those rules while there are at most
+    // kMaxRuleChanges in all (their tables' bits are then not in `tables`; without
+    // `rules` they are). Control thread.
     bool take_changes(uint64_t& tables, std::vector<RuleChange>* rules = nullptr);
+    static constexpr size_t kMaxRuleChanges = 4096;
     size_t n_rules() const;
 
     // Canonical text of every rule / group / meter (the persistent store replays them:

@@ -174,9 +174,12 @@ bool RuleSeq::diff(const RuleSeq& a, const RuleSeq& b, std::vector<const Rule*>&
     for (const auto& c : b.chunks_)
         if (!in_a.count(c.get()))
             for (const RulePtr& r : c->rules) rb.push_back(r.get());
+    out.clear();
+    // The difference has at least this many rules: a table rewritten wholesale (a VPC's
+    // full sync) is not sorted for nothing.
+    if (std::max(ra.size(), rb.size()) - std::min(ra.size(), rb.size()) > cap) return false;
     std::sort(ra.begin(), ra.end());
     std::sort(rb.begin(), rb.end());
-    out.clear();
     std::set_symmetric_difference(ra.begin(), ra.end(), rb.begin(), rb.end(), std::back_inserter(out));
     return out.size() <= cap;
 }

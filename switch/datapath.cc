@@ -323,12 +323,13 @@ size_t Datapath::revalidate(bool force_retranslate) {
     return revalidate_pass(true, force_retranslate ? Retranslate::All : Retranslate::None, 0, nullptr);
 }
 
-size_t Datapath::revalidate_tables(uint64_t tables, const std::vector<RuleChange>& rules) {
-    return revalidate_pass(false, tables || !rules.empty() ? Retranslate::Tables : Retranslate::None, tables, &rules);
+size_t Datapath::revalidate_tables(uint64_t tables, std::vector<RuleChange> rules) {
+    const RuleChangeSet set(std::move(rules));
+    return revalidate_pass(false, tables || !set.empty() ? Retranslate::Tables : Retranslate::None, tables, &set);
 }
 
 size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables,
-                                 const std::vector<RuleChange>* rules) {
+                                 const RuleChangeSet* rules) {
     const uint64_t t0 = rte_rdtsc();
     revalidations_++;
     // Reused across passes: at 1M megaflows fresh vectors meant faulting in (and
@@ -398,9 +399,7 @@ size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables,
                     // no table at all depends on none), and can meet none of the changed
                     // rules of the tables it did look up.
                     if (which == Retranslate::Tables && !(f->tables & tables) &&
-                        std::none_of(rules->begin(), rules->end(), [f](const RuleChange& c) {
-                            return may_meet(f->tables, f->written, f->first_key, f->mask, c);
-                        }))
+                        !rules->may_meet(f->tables, f->written, f->first_key, f->mask))
                         continue;
                     n++;
                     t.reset();

@@ -22,6 +22,7 @@
 #include "meters.h"
 #include "pmd.h"
 #include "port.h"
+#include "rule_changes.h"
 #include "rxq_load.h"
 #include "steering.h"
 #include "upcall.h"
@@ -112,13 +113,13 @@ public:
     size_t revalidate(bool force_retranslate);
     // After a change confined to the rules of some tables: re-translates only the
     // megaflows whose translation looked up one of `tables` (a bloom, bit = table id %
-    // 64; Megaflow::tables), or may meet one of `rules` (may_meet in upcall.h: the rules
-    // that came, went or changed in the other changed tables); no stats pass. The others
+    // 64; Megaflow::tables), or may meet one of `rules` (the rules that came, went or
+    // changed in the other changed tables; RuleChangeSet); no stats pass. The others
     // cannot have changed: a translation reads the rules of the tables it looks up and
     // nothing else of the tables, and a lookup cannot find a rule its key disagrees
     // with. Anything else (groups, ports, the overlay, MAC learning) needs
     // revalidate(true).
-    size_t revalidate_tables(uint64_t tables, const std::vector<RuleChange>& rules = {});
+    size_t revalidate_tables(uint64_t tables, std::vector<RuleChange> rules = {});
     RevalidatorStats revalidator_stats() const { return reval_stats_; }
 
     // Meters (OpenFlow meter ids 1..0xffff0000, one drop band; see meters.h). A modified
@@ -191,7 +192,7 @@ private:
     uint64_t revalidations_ = 0;
     RevalidatorStats reval_stats_;
     enum class Retranslate { None, All, Tables };
-    size_t revalidate_pass(bool stats, Retranslate which, uint64_t tables, const std::vector<RuleChange>* rules);
+    size_t revalidate_pass(bool stats, Retranslate which, uint64_t tables, const RuleChangeSet* rules);
     std::vector<Megaflow*> reval_flows_;   // revalidate()'s work arrays, kept between passes
     std::vector<uint8_t> reval_verdict_;
     std::unique_ptr<Meters> meters_;

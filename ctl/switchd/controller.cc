@@ -163,7 +163,7 @@ void Controller::revalidate_changed() {
     // With a million megaflows a full pass takes most of a second; a flow-mod in a table
     // that most of them never look up, or a rule that their keys cannot meet (one VPC
     // endpoint among many), now costs a walk over their bits and keys.
-    if (tables || !rules.empty()) dp_.revalidate_tables(tables, rules);
+    if (tables || !rules.empty()) dp_.revalidate_tables(tables, std::move(rules));
     seen_version_ = v;
 }
 

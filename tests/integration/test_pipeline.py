@@ -200,6 +200,15 @@ class Pipeline(SwitchTestCase):
         self.assertEqual(retranslated(), r0)
         self.sw.ctl("add-flow", "priority=1,in_port=vm2,actions=drop")
         self.assertEqual(retranslated(), r0)
+        # Nor a batch of them (one add-flows, one del-flows: 200 rules each).
+        path = os.path.join(self.dir, "batch.txt")
+        with open(path, "w") as f:
+            for i in range(200):
+                f.write("cookie=0x77,priority=2,in_port=vm2,dl_src=02:00:00:00:%02x:%02x,actions=drop\n"
+                        % (i >> 8, i & 255))
+        self.sw.ctl("add-flows", path)
+        self.sw.ctl("del-flows", "cookie=0x77/-1")
+        self.assertEqual(retranslated(), r0)
         self.sw.ctl("add-flow", "priority=1,in_port=vm1,actions=drop")
         self.assertGreater(retranslated(), r0)
         # Deleted through the API: the reply comes after revalidation.

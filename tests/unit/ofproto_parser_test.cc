@@ -266,6 +266,11 @@ TEST_CASE("parser: filters for del-flows and dump-flows", "[ofproto][parser]") {
     CHECK(f.cookie == 0x10);
     CHECK(f.cookie_mask == 0xf0);
     CHECK(f.match.value().in_port == 1);
+    // ovs-ofctl's "every bit" mask.
+    REQUIRE_FALSE(parse_filter("cookie=0x77/-1", kPorts, f));
+    CHECK(f.cookie == 0x77);
+    CHECK(f.cookie_mask == UINT64_MAX);
+    CHECK(parse_filter("cookie=0x77/-2", kPorts, f).token == "cookie=0x77/-2");
 
     FlowError err = parse_filter("in_port=1,actions=drop", kPorts, f);
     CHECK(err.token == "actions=drop");

@@ -428,7 +428,7 @@ TEST_CASE("tables: a translation records the tables it looked up", "[ofproto][ta
     CHECK(f.run(2).tables == 1);   // table 0 misses: only table 0 looked up
 }
 
-TEST_CASE("tables: take_changes lists the changed rules while they are few", "[ofproto][table][revalidate]") {
+TEST_CASE("tables: take_changes lists the changed rules up to a cap", "[ofproto][table][revalidate]") {
     Fixture f;
     uint64_t t = 0;
     std::vector<RuleChange> rules;
@@ -448,11 +448,22 @@ TEST_CASE("tables: take_changes lists the changed rules while they are few", "[o
     CHECK(rules.size() == 2);
     CHECK(t == 0);
 
-    // More than 16 changed rules: their table is named, the rules are not.
-    std::vector<std::string> many;
-    for (int i = 0; i < 17; i++) many.push_back("table=9,priority=1,ip,nw_dst=10.0.1." + std::to_string(i) + ",actions=drop");
+    // A batch is listed rule by rule, up to the cap.
+    auto rules_for = [](int table, size_t n) {
+        std::vector<std::string> out;
+        for (size_t i = 0; i < n; i++)
+            out.push_back("table=" + std::to_string(table) + ",priority=1,ip,nw_dst=10." + std::to_string(i >> 16) + "." +
+                          std::to_string(i >> 8 & 255) + "." + std::to_string(i & 255) + ",actions=drop");
+        return out;
+    };
+    f.add(rules_for(7, 2000));
+    CHECK_FALSE(f.ofp.take_changes(t, &rules));
+    CHECK(t == 0);
+    CHECK(rules.size() == 2000);
+
+    // More than the cap: their table is named, the rules are not.
     f.add({"table=2,actions=drop"});
-    f.add(many);
+    f.add(rules_for(9, Ofproto::kMaxRuleChanges));
     CHECK_FALSE(f.ofp.take_changes(t, &rules));
     CHECK(t == uint64_t{1} << 9);
     REQUIRE(rules.size() == 1);   // table 2's, listed before the cap

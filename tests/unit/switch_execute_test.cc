@@ -1172,5 +1172,23 @@ TEST_CASE("revalidate: a changed rule re-translates only the megaflows whose key
     dp.revalidate_tables(0, {c});
     CHECK(dp.revalidator_stats().last_retranslated == kFlows / 2);
     CHECK(out_of(12) == 3);
+
+    // A batch (a VPC's, say): 3000 rules in table 3 for destinations no megaflow has, and
+    // one for key 30's. Only key 30's megaflow is re-translated, as for a single rule.
+    std::vector<RuleChange> batch;
+    c.mask.clear();
+    c.mask.nw_dst = ~0u;
+    for (uint32_t i = 0; i < 3000; i++) {
+        c.value.clear();
+        c.value.nw_dst = reval_key(1000000 + i).nw_dst;
+        batch.push_back(c);
+    }
+    c.value.nw_dst = reval_key(30).nw_dst;
+    batch.push_back(c);
+    xl.out_port = 4;
+    dp.revalidate_tables(0, std::move(batch));
+    CHECK(dp.revalidator_stats().last_retranslated == 1);
+    CHECK(out_of(30) == 4);
+    CHECK(out_of(32) == 3);
 }
 
