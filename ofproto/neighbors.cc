@@ -25,14 +25,18 @@ void Neighbors::learn(uint32_t ip, const uint8_t mac[6]) {
     {
         std::shared_lock lk(mu_);
         auto it = map_.find(ip);
-        if (it != map_.end() && (it->second.is_static || std::memcmp(it->second.mac, mac, 6) == 0))
-            return;   // the common case: nothing changes, no exclusive lock
+        if (it != map_.end() && it->second.is_static) return;
+        if (it != map_.end() && std::memcmp(it->second.mac, mac, 6) == 0) {
+            it->second.since_ns.store(now_ns(), std::memory_order_relaxed);   // confirmed
+            return;   // the common case: nothing else changes, no exclusive lock
+        }
     }
     std::unique_lock lk(mu_);
     Entry& e = map_[ip];
     if (e.is_static) return;
     std::memcpy(e.mac, mac, 6);
-    e.since_ns = now_ns();
+    e.since_ns.store(now_ns(), std::memory_order_relaxed);
+    e.probes = 0;
     pending_.erase(ip);
     version_.fetch_add(1, std::memory_order_acq_rel);
 }
@@ -48,7 +52,8 @@ void Neighbors::set_static(uint32_t ip, const uint8_t mac[6]) {
     Entry& e = map_[ip];
     std::memcpy(e.mac, mac, 6);
     e.is_static = true;
-    e.since_ns = now_ns();
+    e.since_ns.store(now_ns(), std::memory_order_relaxed);
+    e.probes = 0;
     pending_.erase(ip);
     version_.fetch_add(1, std::memory_order_acq_rel);
 }
@@ -75,7 +80,8 @@ std::vector<NeighborEntry> Neighbors::dump() const {
         e.ip = ip;
         std::memcpy(e.mac, en.mac, 6);
         e.is_static = en.is_static;
-        e.age_s = double(now - en.since_ns) / 1e9;
+        e.age_s = double(now - en.since_ns.load(std::memory_order_relaxed)) / 1e9;
+        e.probing = en.probes > 0;
         out.push_back(e);
     }
     return out;
@@ -100,6 +106,30 @@ std::vector<uint32_t> Neighbors::due_requests() {
             due.push_back(it->first);
         }
         ++it;
+    }
+    if (aging_ns_ > 0) {
+        for (auto it = map_.begin(); it != map_.end();) {
+            Entry& e = it->second;
+            if (e.is_static || now - e.since_ns.load(std::memory_order_relaxed) < aging_ns_) {
+                e.probes = 0;   // fresh, or confirmed since the last probe
+                ++it;
+                continue;
+            }
+            if (e.probes && double(now - e.probed_ns) / 1e9 < kRequestIntervalS) {
+                ++it;
+                continue;
+            }
+            if (e.probes >= kProbes) {   // a second after the last probe, unanswered
+                it = map_.erase(it);
+                aged_out_++;
+                version_.fetch_add(1, std::memory_order_acq_rel);
+                continue;
+            }
+            e.probes++;
+            e.probed_ns = now;
+            due.push_back(it->first);
+            ++it;
+        }
     }
     requests_sent_ += due.size();
     return due;

@@ -5,6 +5,15 @@
 // and replies addressed to the local IP; the sender's address and Ethernet source). A
 // static entry is never overwritten by learning.
 //
+// Aging: an ARP from a learned neighbor with the MAC it has confirms it. One that has
+// not been confirmed for aging() seconds (default 900, OVS's tunnel neighbor idle time)
+// is asked for again, kProbes broadcast requests a second apart, while it keeps its
+// entry, so traffic to a live neighbor never stops; if none is answered it is removed
+// (version() moves: its megaflows are re-translated, and those still needing it want
+// it again). A MAC that changed meanwhile is simply learned from the answer. The ARP
+// that confirms must reach translation, so ARP to the local IP is never cached in a
+// megaflow (Translation::cache).
+//
 // Resolution: a translation that needs a next hop it does not know records it with
 // want(); the control thread (every tick) collects the addresses to ask for with
 // due_requests() and sends one ARP request per address at most once a second, for as
@@ -36,13 +45,16 @@ struct NeighborEntry {
     uint32_t ip = 0;          // network order
     uint8_t mac[6] = {};
     bool is_static = false;
-    double age_s = 0;         // since learned/added
+    double age_s = 0;         // since added (static) or last learned or confirmed
+    bool probing = false;     // aged: being asked for again
 };
 
 class Neighbors {
 public:
     static constexpr double kRequestIntervalS = 1.0;
     static constexpr double kGiveUpS = 30.0;
+    static constexpr double kDefaultAgingS = 900.0;
+    static constexpr unsigned kProbes = 3;
 
     // Monotonic nanoseconds; tests substitute their own clock.
     using Clock = int64_t (*)();
@@ -55,20 +67,28 @@ public:
     void want(uint32_t ip);
 
     // Control thread.
+    void set_aging(double s) { aging_ns_ = static_cast<int64_t>(s * 1e9); }   // 0 = never
+    double aging() const { return double(aging_ns_) / 1e9; }
     void set_static(uint32_t ip, const uint8_t mac[6]);
     bool remove(uint32_t ip);     // false if absent
     void clear_learned();
     std::vector<NeighborEntry> dump() const;
-    // Addresses to send an ARP request for now (marks them requested).
+    // Addresses to send an ARP request for now (marks them requested): the wanted ones,
+    // and the aged ones being probed. Removes the aged ones that did not answer.
     std::vector<uint32_t> due_requests();
     uint64_t version() const { return version_.load(std::memory_order_acquire); }
     uint64_t requests_sent() const { return requests_sent_; }
+    uint64_t aged_out() const { return aged_out_; }   // learned entries removed unanswered
 
 private:
     struct Entry {
         uint8_t mac[6] = {};
         bool is_static = false;
-        int64_t since_ns = 0;
+        // Added, learned or confirmed. Confirmations store it under the shared lock
+        // (they change nothing else), hence atomic.
+        std::atomic<int64_t> since_ns{0};
+        unsigned probes = 0;       // requests sent since it aged (control thread)
+        int64_t probed_ns = 0;     // the last one
     };
     struct Pending {
         int64_t wanted_ns;      // last want()
@@ -82,6 +102,8 @@ private:
     std::unordered_map<uint32_t, Pending> pending_;
     std::atomic<uint64_t> version_{0};
     uint64_t requests_sent_ = 0;
+    uint64_t aged_out_ = 0;
+    int64_t aging_ns_ = static_cast<int64_t>(kDefaultAgingS * 1e9);
 };
 
 }  // namespace vswitch::ofp

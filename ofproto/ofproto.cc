@@ -495,7 +495,8 @@ FlowError Ofproto::trace(std::string_view packet, std::vector<std::string>& line
     lines.push_back("");
     FlowKey masked;
     flow_key_apply_mask(masked, key, t.mask);
-    lines.push_back("Megaflow: " + format_masked_key(masked, t.mask, name));
+    lines.push_back(t.cache ? "Megaflow: " + format_masked_key(masked, t.mask, name)
+                            : std::string("Megaflow: none (not cached: every such packet is translated)"));
     lines.push_back("Datapath actions: " + dp_actions_to_string(t.actions, name));
     return {};
 }

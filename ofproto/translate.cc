@@ -381,6 +381,7 @@ private:
             read_field(Field::NwSrc);
             read_field(Field::DlSrc);
             if (env_.neighbors && env_.may_learn) env_.neighbors->learn(st_.w.nw_src, st_.w.dl_src);
+            out_.cache = false;   // each one learns or confirms (neighbor aging)
             if (op == 1) {
                 out_.actions.push_back(DpAction::arp_reply(u.mac));
                 out_.actions.push_back(DpAction::output(u.port));

@@ -403,7 +403,9 @@ size_t Datapath::revalidate_pass(bool stats, Retranslate which, uint64_t tables,
                         continue;
                     n++;
                     t.reset();
-                    if (!xlate_.translate(f->first_key, t) || !(t.mask == f->mask)) {
+                    // Not to be cached any more (ARP to a VTEP configured since): removed,
+                    // so its packets upcall.
+                    if (!xlate_.translate(f->first_key, t) || !(t.mask == f->mask) || !t.cache) {
                         verdict[i] = kRemove;
                         continue;
                     }

@@ -408,15 +408,18 @@ Megaflow* Pmd::upcall(const FlowKey& key, rte_mbuf* pkt, const PollEntry& pe) {
         drop(DropReason::UpcallError, pe.port, &pkt, 1);
         return nullptr;
     }
-    Classifier::InsertResult res;
-    Megaflow* f = dp_.classifier().insert(key, xlate_, id_, res);
-    if (res == Classifier::InsertResult::Inserted) counter_add(ctr_.megaflows_installed, 1);
-    if (f) return f;
-    // Cache full: this packet still goes by its translation, through a scratch flow
-    // private to this burst, so it keeps its place among the burst's batches (executing
-    // it here would overtake earlier packets). The next such packet upcalls again. Its
-    // rules are not credited. Counted, so a full cache shows in pmd-stats.
-    counter_add(ctr_.megaflow_full, 1);
+    // Cache full, or a translation not to cache: this packet still goes by its
+    // translation, through a scratch flow private to this burst, so it keeps its place
+    // among the burst's batches (executing it here would overtake earlier packets). The
+    // next such packet upcalls again. Its rules are not credited. A full cache is
+    // counted, so it shows in pmd-stats.
+    if (xlate_.cache) {
+        Classifier::InsertResult res;
+        Megaflow* f = dp_.classifier().insert(key, xlate_, id_, res);
+        if (res == Classifier::InsertResult::Inserted) counter_add(ctr_.megaflows_installed, 1);
+        if (f) return f;
+        counter_add(ctr_.megaflow_full, 1);
+    }
     Megaflow& s = scratch_[n_scratch_];
     scratch_acts_[n_scratch_++] = xlate_.actions;   // reuses capacity once warmed up
     return &s;

@@ -37,12 +37,16 @@ struct Translation {
     // differed from the packet's: actions had rewritten them. Elsewhere, on the bits of
     // `mask`, every packet of the megaflow was looked up with the packet's own value.
     uint32_t written = 0;
+    // False: execute the actions for this packet but install no megaflow, so that every
+    // such packet is translated (ARP to the VTEP: each one confirms a neighbor).
+    bool cache = true;
     void reset() {
         mask.clear();
         actions.clear();
         rules.clear();
         tables = 0;
         written = 0;
+        cache = true;
     }
 };
 

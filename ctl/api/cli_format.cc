@@ -222,11 +222,14 @@ std::string format_show_uplink(const api::ShowUplinkReply& r) {
     if (!u.gateway().empty()) s += ", gateway " + u.gateway();
     s += "\n";
     for (const auto& t : r.tunnel_ports()) s += "  tunnel port " + t + "\n";
-    s += strf("neighbors (%d, ARP requests sent: %llu):\n", r.neighbors_size(),
+    s += strf("neighbors (%d, ARP requests sent: %llu, ", r.neighbors_size(),
               static_cast<ull>(r.arp_requests_sent()));
+    s += r.neighbor_aging_s() > 0 ? strf("aging %.0fs, aged out: %llu):\n",
+                                         r.neighbor_aging_s(), static_cast<ull>(r.neighbors_aged_out()))
+                                  : std::string("no aging):\n");
     for (const auto& n : r.neighbors())
-        s += strf("  %-15s  %s  %-7s  %.0fs\n", n.ip().c_str(), n.mac().c_str(),
-                  n.is_static() ? "static" : "learned", n.age_s());
+        s += strf("  %-15s  %s  %-7s  %.0fs%s\n", n.ip().c_str(), n.mac().c_str(),
+                  n.is_static() ? "static" : "learned", n.age_s(), n.probing() ? "  probing" : "");
     return s;
 }
 

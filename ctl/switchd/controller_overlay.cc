@@ -223,8 +223,11 @@ void Controller::show_uplink(api::Response& resp) {
         n->set_mac(ofp::format_mac(e.mac));
         n->set_is_static(e.is_static);
         n->set_age_s(e.age_s);
+        n->set_probing(e.probing);
     }
     out->set_arp_requests_sent(ofp_.neighbors().requests_sent());
+    out->set_neighbor_aging_s(ofp_.neighbors().aging());
+    out->set_neighbors_aged_out(ofp_.neighbors().aged_out());
     if (uplink_.port().empty()) return;
     out->set_configured(true);
     *out->mutable_uplink() = uplink_;

@@ -24,6 +24,7 @@
 
 #include "controller.h"
 #include "ctl/api/server.h"
+#include "ofproto/neighbors.h"
 #include "ofproto/ofproto.h"
 #include "port_directory.h"
 #include "state_store.h"
@@ -47,6 +48,7 @@ struct Options {
     uint32_t upcall_rate = 100000;
     uint32_t upcall_burst = 0;
     uint32_t emc_inv_prob = 100;
+    double neighbor_aging = ofp::Neighbors::kDefaultAgingS;
 };
 
 void usage(FILE* f) {
@@ -69,6 +71,9 @@ void usage(FILE* f) {
             "                         (default 100000/10000; 0 = unlimited)\n"
             "  --emc-insert-inv-prob N  cache a flow in the EMC with probability 1/N\n"
             "                         (default 100; 1 = always; 0 = no EMC)\n"
+            "  --neighbor-aging S     a learned underlay neighbor unconfirmed for S seconds is\n"
+            "                         asked for again, and removed if it does not answer\n"
+            "                         (default 900; 0 = never)\n"
             "  --help\n",
             api::kDefaultSocketPath);
 }
@@ -97,7 +102,7 @@ bool parse_cores(const std::string& s, std::vector<unsigned>& out) {
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
-    enum { kCores = 1, kSock, kGroup, kEal, kDb, kJournalMax, kMaxMf, kMbufs, kIdle, kUpcall, kEmc, kHelp };
+    enum { kCores = 1, kSock, kGroup, kEal, kDb, kJournalMax, kMaxMf, kMbufs, kIdle, kUpcall, kEmc, kAging, kHelp };
     static const option longopts[] = {
         {"pmd-cores", required_argument, nullptr, kCores},
         {"control-socket", required_argument, nullptr, kSock},
@@ -110,6 +115,7 @@ bool parse_args(int argc, char** argv, Options& o) {
         {"megaflow-max-idle", required_argument, nullptr, kIdle},
         {"upcall-limit", required_argument, nullptr, kUpcall},
         {"emc-insert-inv-prob", required_argument, nullptr, kEmc},
+        {"neighbor-aging", required_argument, nullptr, kAging},
         {"help", no_argument, nullptr, kHelp},
         {nullptr, 0, nullptr, 0},
     };
@@ -166,6 +172,15 @@ bool parse_args(int argc, char** argv, Options& o) {
             o.emc_inv_prob = static_cast<uint32_t>(v);
             break;
         }
+        case kAging: {
+            char* end = nullptr;
+            o.neighbor_aging = strtod(optarg, &end);
+            if (end == optarg || *end || !(o.neighbor_aging >= 0) || o.neighbor_aging > 1e7) {
+                fprintf(stderr, "switchd: --neighbor-aging: '%s' is not a number of seconds\n", optarg);
+                return false;
+            }
+            break;
+        }
         case kHelp: usage(stdout); exit(0);
         default: usage(stderr); return false;
         }
@@ -214,6 +229,7 @@ int main(int argc, char** argv) {
         dc.upcall_limit_per_s = opt.upcall_rate;
         dc.upcall_limit_burst = opt.upcall_burst;
         dc.emc_insert_inv_prob = opt.emc_inv_prob;
+        ofp.neighbors().set_aging(opt.neighbor_aging);
         Datapath dp(dc, ofp);
         dp_ptr = &dp;
         dp_view = &dp;

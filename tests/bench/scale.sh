@@ -137,8 +137,8 @@ f_run() {           # K rep try -> returns 1 only if contended
     for nb in ${FLOWMOD_BATCH:-256 2048}; do for i in 1 2 3; do
       awk -v n=$nb 'BEGIN{for (j = 0; j < n; j++) printf "cookie=0x77,table=0,priority=1,udp,nw_src=192.168.%d.%d,actions=drop\n", int(j/250)+100, j%250+1}' > $LOG/$RUN-batch.txt
       s0=$(date +%s%N); sw add-flows $LOG/$RUN-batch.txt; s1=$(date +%s%N)
-      sw del-flows "table=0,cookie=0x77/-1"; s2=$(date +%s%N)
-      log "$RUN: flowmod probe batch of $nb in table 0: add $(( (s1-s0)/1000000 )) ms del $(( (s2-s1)/1000000 )) ms; $(sw --format json pmd-stats | tr -d '\n' | grep -o '"last_retranslated":"[0-9]*"' | head -1)"
+      sw del-flows "table=0,cookie=0x77/0xffffffffffffffff"; s2=$(date +%s%N)
+      log "$RUN: flowmod probe batch of $nb in table 0: add $(( (s1-s0)/1000000 )) ms del $(( (s2-s1)/1000000 )) ms; $(sw --format json pmd-stats | tr -d '\n' | grep -o '"retranslated":"[0-9]*"' | head -1)"
     done; done
   fi
   if ! kill -0 $SWPID 2>/dev/null || [ -z "$c1" ]; then

@@ -40,6 +40,9 @@ conf.verb = 0
 
 LOCAL_IP = "192.0.2.1"
 REMOTE_IP = "192.0.2.2"
+# Neighbors::kProbes requests a second apart, then a second more: how long past the aging
+# time a learned entry may go unconfirmed before it is removed.
+NEIGHBOR_PROBE_WINDOW_S = 4
 REMOTE_MAC = "02:00:00:00:02:01"      # the remote VTEP's underlay MAC
 UPLINK_MAC = "02:00:00:00:01:01"      # mac= of net_ring uplinks
 VNI = 5001
@@ -406,6 +409,59 @@ class Overlay(SwitchTestCase):
         self.assertIn("tunnel_pop(vxlan0)", dp)
         self.assertIn("tunnel_pop(gre0)", dp)
         self.assertGreaterEqual(pmd_sum(self.sw, "recirculated"), 40)
+
+    # ------------------------------------------------------------------ neighbor aging
+
+    def test_neighbor_aging_linux_peer(self):
+        """A learned neighbor that keeps answering stays (each answer confirms it: ARP to
+        the VTEP is never cached in a megaflow); one that stops answering is removed
+        after its probes; it is learned again when it speaks."""
+        from harness import Switchd
+        self.sw.stop()
+        self.sw = Switchd(self.dir, extra_args=["--neighbor-aging", "2"]).start()
+        ns = self.netns()
+        sw_if, peer = self.veth(peer_ns=ns)
+        peer_mac = "02:00:00:00:02:02"
+        sh = lambda *c, **kw: netns_exec(ns, *c, **kw)  # noqa: E731
+        sh("ip", "link", "set", peer, "address", peer_mac)
+        sh("ip", "addr", "add", REMOTE_IP + "/24", "dev", peer)
+        self.uplink("net_af_packet0,iface=" + sw_if)
+        u = self.sw.json("show-uplink")
+        self.assertEqual(float(u["neighbor_aging_s"]), 2.0, u)
+
+        def neighbor():
+            u = self.sw.json("show-uplink")
+            return {n["ip"]: n for n in u["neighbors"]}.get(REMOTE_IP), u
+        # The kernel asks for the VTEP's address (its ping is not answered; its ARP is,
+        # and teaches the switch the peer).
+        netns_ping(ns, LOCAL_IP, 1, wait=1)
+        wait_for(lambda: neighbor()[0], timeout=10, what="peer learned", state=lambda: neighbor()[1])
+        self.assertEqual(neighbor()[0]["mac"], peer_mac)
+        sent0 = int(neighbor()[1].get("arp_requests_sent", 0))
+
+        # Alive: probed every 2 s and answered each time; never removed.
+        for _ in range(16):
+            n, u = neighbor()
+            self.assertIsNotNone(n, u)
+            self.assertLess(float(n.get("age_s", 0)), 2 + NEIGHBOR_PROBE_WINDOW_S, u)
+            time.sleep(0.5)
+        n, u = neighbor()
+        self.assertGreaterEqual(int(u.get("arp_requests_sent", 0)) - sent0, 2, u)
+        self.assertEqual(int(u.get("neighbors_aged_out", 0)), 0, u)
+        # No megaflow holds the ARP: each one must reach translation.
+        arp = [f for f in self.sw.json("dump-dpflows")["flows"] if "0x806" in f["match"]]
+        self.assertEqual(arp, [])
+
+        # Silent (its address gone): removed after the probes, counted.
+        sh("ip", "addr", "del", REMOTE_IP + "/24", "dev", peer)
+        wait_for(lambda: neighbor()[0] is None, timeout=10, what="silent peer aged out",
+                 state=lambda: neighbor()[1])
+        self.assertEqual(int(neighbor()[1]["neighbors_aged_out"]), 1)
+
+        # Back: learned again from its next ARP.
+        sh("ip", "addr", "add", REMOTE_IP + "/24", "dev", peer)
+        netns_ping(ns, LOCAL_IP, 1, wait=1)
+        wait_for(lambda: neighbor()[0], timeout=10, what="peer learned again", state=lambda: neighbor()[1])
 
     # ------------------------------------------------------------------ 3. Linux VXLAN peer
 

@@ -170,9 +170,18 @@ TEST_CASE("show-uplink text", "[ctl][format][overlay]") {
           "uplink up0: local-ip 192.0.2.1/24, mac 02:00:00:00:00:01, mtu 1600, gateway 192.0.2.254\n"
           "  tunnel port vxlan0 (vxlan, dst_port 4789, remote_ip flow, key flow)\n"
           "  tunnel port gre0 (gre, remote_ip flow, key flow)\n"
-          "neighbors (2, ARP requests sent: 3):\n"
+          "neighbors (2, ARP requests sent: 3, no aging):\n"
           "  192.0.2.2        02:00:00:00:00:02  static   12s\n"
           "  192.0.2.254      02:00:00:00:00:fe  learned  4s\n");
+    // With aging: the setting, the removals, and an entry being asked for again.
+    r.set_neighbor_aging_s(900);
+    r.set_neighbors_aged_out(2);
+    n->set_age_s(901);
+    n->set_probing(true);
+    CHECK(cli::format_show_uplink(r).find("neighbors (2, ARP requests sent: 3, aging 900s, aged out: 2):\n"
+                                          "  192.0.2.2        02:00:00:00:00:02  static   12s\n"
+                                          "  192.0.2.254      02:00:00:00:00:fe  learned  901s  probing\n") !=
+          std::string::npos);
     // Through the generic entry point too.
     api::Response resp;
     *resp.mutable_show_uplink() = r;

@@ -321,7 +321,9 @@ TEST_CASE("overlay: unresolved next hop: tunnel_no_neighbor and one ARP request 
     const uint64_t v = nb.version();
     Translation learned = sw.run(arp_key(kUp0, 2, kRemote, kLocal));
     CHECK(learned.actions == drop_list(DropReason::ArpConsumed));
+    CHECK_FALSE(learned.cache);   // no megaflow: the next ARP must reach translation too
     CHECK(nb.version() > v);
+    CHECK(sw.run(ip_key(kVm1, ip(10, 0, 0, 1), ip(10, 0, 0, 2))).cache);
     t = sw.run(ip_key(kVm1, ip(10, 0, 0, 1), ip(10, 0, 0, 2)));
     check_push(t, encap::TunnelType::Vxlan, kRemote, 5001, kRemoteMac);
     CHECK(nb.due_requests().empty());   // resolved: no more requests
@@ -763,4 +765,69 @@ TEST_CASE("neighbors: requests paced at one per second, given up 30 s after the 
     // A new want starts over at once.
     nb.want(kRemote);
     CHECK(nb.due_requests() == std::vector<uint32_t>{kRemote});
+}
+
+TEST_CASE("neighbors: aged entries are probed, kept while they answer, removed when they do not",
+          "[ofproto][neighbors]") {
+    Neighbors nb(&fake_clock);
+    CHECK(nb.aging() == Neighbors::kDefaultAgingS);
+    nb.set_aging(60);
+    nb.learn(kRemote, kRemoteMac);
+    nb.set_static(kGateway, kGatewayMac);
+    advance(59);
+    CHECK(nb.due_requests().empty());
+    advance(2);   // 61 s unconfirmed: asked for again; the static entry never is
+    CHECK(nb.due_requests() == std::vector<uint32_t>{kRemote});
+    uint8_t mac[6];
+    CHECK(nb.lookup(kRemote, mac));   // still used meanwhile: traffic does not stop
+    auto probing = [&](uint32_t ip) {
+        for (const NeighborEntry& e : nb.dump())
+            if (e.ip == ip) return e.probing;
+        return false;
+    };
+    CHECK(probing(kRemote));
+    CHECK_FALSE(probing(kGateway));
+    advance(0.5);
+    CHECK(nb.due_requests().empty());   // a second apart
+    advance(0.6);
+    CHECK(nb.due_requests() == std::vector<uint32_t>{kRemote});
+    // The answer, with the MAC it had: confirmed, nothing changes for the megaflows.
+    uint64_t v = nb.version();
+    nb.learn(kRemote, kRemoteMac);
+    CHECK(nb.version() == v);
+    advance(1.1);
+    CHECK(nb.due_requests().empty());
+    CHECK_FALSE(probing(kRemote));
+    CHECK(nb.aged_out() == 0);
+
+    // Unanswered: kProbes requests a second apart, then removed a second after the last.
+    advance(60);
+    int probes = 0;
+    for (int i = 0; i < 10 && nb.lookup(kRemote, mac); i++) {
+        probes += static_cast<int>(nb.due_requests().size());
+        advance(1.01);
+    }
+    CHECK(probes == static_cast<int>(Neighbors::kProbes));
+    CHECK_FALSE(nb.lookup(kRemote, mac));
+    CHECK(nb.version() == v + 1);   // its megaflows are re-translated
+    CHECK(nb.aged_out() == 1);
+    CHECK(nb.lookup(kGateway, mac));
+
+    // Answered from another MAC while probed: learned as a move.
+    nb.learn(kRemote, kRemoteMac);
+    advance(61);
+    CHECK(nb.due_requests() == std::vector<uint32_t>{kRemote});
+    v = nb.version();
+    nb.learn(kRemote, kGatewayMac);
+    CHECK(nb.version() == v + 1);
+    advance(5);
+    CHECK(nb.due_requests().empty());
+    REQUIRE(nb.lookup(kRemote, mac));
+    CHECK(std::memcmp(mac, kGatewayMac, 6) == 0);
+
+    // Aging off: learned entries stay.
+    nb.set_aging(0);
+    advance(100000);
+    CHECK(nb.due_requests().empty());
+    CHECK(nb.lookup(kRemote, mac));
 }

@@ -1043,6 +1043,7 @@ public:
         if (moved_odd.load() && (rte_be_to_cpu_32(key.nw_dst) & 1)) out.tables |= uint64_t{1} << 9;
         if (odd_rewrites_dst.load() && (rte_be_to_cpu_32(key.nw_dst) & 1)) out.written = 1u << nw_dst_word();
         out.actions.push_back(DpAction::output(out_port.load()));
+        out.cache = !(no_cache_odd.load() && (rte_be_to_cpu_32(key.nw_dst) & 1));
         return true;
     }
     static unsigned nw_dst_word() {
@@ -1056,6 +1057,7 @@ public:
     std::atomic<uint32_t> out_port{1};
     std::atomic<bool> moved_odd{false};
     std::atomic<bool> odd_rewrites_dst{false};   // as if an action rewrote nw_dst before a lookup
+    std::atomic<bool> no_cache_odd{false};       // odd keys' translations are not to be cached
 };
 
 // A datapath holding kFlows megaflows installed through a TablesTranslator.
@@ -1192,3 +1194,13 @@ TEST_CASE("revalidate: a changed rule re-translates only the megaflows whose key
     CHECK(out_of(32) == 3);
 }
 
+
+TEST_CASE("revalidate: a megaflow whose translation is no longer to be cached is removed",
+          "[switch][revalidate]") {
+    TablesDatapath env;
+    env.xl.no_cache_odd = true;   // as ARP to a VTEP configured after the megaflows
+    CHECK(env.dp->revalidate(true) == TablesDatapath::kFlows / 2);
+    CHECK(env.dp->classifier().size() == TablesDatapath::kFlows / 2);
+    CHECK(env.dp->classifier().lookup(reval_key(3)) == nullptr);
+    CHECK(env.dp->classifier().lookup(reval_key(4)) != nullptr);
+}
