@@ -34,6 +34,11 @@ public:
 
     FlowError element(const Element& e, Header& h, Match& m) {
         if (e.key.empty()) return error("missing field name in '" + std::string(e.text) + "'", e.text);
+        // ovs-ofctl ignores these, so that dump-flows output can be fed back (replace-flows
+        // FILE made from a dump, diff-flows against one).
+        if (e.key == "duration" || e.key == "n_packets" || e.key == "n_bytes" || e.key == "idle_age" ||
+            e.key == "hard_age")
+            return {};
         if (e.key == "table") return table(e, h);
         if (e.key == "priority") return priority(e, h);
         if (e.key == "cookie") return cookie(e, h);

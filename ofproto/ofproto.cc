@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "ofproto/field_syntax.h"
 #include "ofproto/flow_format.h"
@@ -190,6 +192,108 @@ FlowError Ofproto::add_flows(const std::vector<std::string>& flows) {
     }
     if (rules.empty()) return {};
     impl_->publish(impl_->current().with_added(rules));
+    return {};
+}
+
+namespace {
+
+// What identifies a rule in its table (add-flow replaces, del-flows --strict deletes by
+// it): table, priority and match, as bytes (the match's values are masked).
+std::string rule_identity(const ofp::FlowSpec& s) {
+    std::string k;
+    k.reserve(3 + 2 * sizeof(FlowKey) + 2 * sizeof(ofp::PipelineKey));
+    k.push_back(static_cast<char>(s.table));
+    k.push_back(static_cast<char>(s.priority >> 8));
+    k.push_back(static_cast<char>(s.priority & 0xff));
+    auto add = [&k](const auto& v) { k.append(reinterpret_cast<const char*>(&v), sizeof v); };
+    add(s.match.value());
+    add(s.match.mask());
+    add(s.match.pipeline_value());
+    add(s.match.pipeline_mask());
+    return k;
+}
+
+}  // namespace
+
+FlowError Ofproto::replace_flows(const std::vector<std::string>& flows, uint64_t keep_cookie,
+                                 uint64_t keep_mask, bool dry_run, ReplaceResult& out) {
+    out = {};
+    // The file, parsed whole before anything changes; a later line with the identity of
+    // an earlier one wins, as it would in add-flows.
+    struct Wanted {
+        RulePtr rule;
+        std::string text;   // canonical
+    };
+    std::unordered_map<std::string, Wanted> wanted;
+    const auto now = Rule::Clock::now();
+    for (size_t i = 0; i < flows.size(); i++) {
+        ofp::FlowSpec spec;
+        FlowError err = ofp::parse_flow(flows[i], impl_->ports, spec);
+        if (!err) err = impl_->check_refs(spec.actions, impl_->current());
+        if (err) {
+            err.message = "flow " + std::to_string(i + 1) + ": " + err.message;
+            return err;
+        }
+        if ((spec.cookie & keep_mask) == keep_cookie) {
+            out.skipped++;
+            continue;
+        }
+        std::string key = rule_identity(spec);
+        std::string text = ofp::format_flow(spec, impl_->ports);
+        wanted[std::move(key)] = {std::make_shared<Rule>(std::move(spec), now), std::move(text)};
+    }
+    // The switch's side: every rule not kept is unchanged, replaced or removed.
+    struct Line {
+        uint8_t table;
+        uint16_t priority;
+        std::string text;
+        char sign;
+    };
+    std::vector<Line> diff;
+    std::unordered_set<const Rule*> doomed;
+    ofp::TableSet doomed_tables;
+    std::vector<RulePtr> added;
+    impl_->current().for_each([&](const RulePtr& r) {
+        if ((r->cookie() & keep_mask) == keep_cookie) return;
+        const std::string text = ofp::format_flow(r->spec(), impl_->ports);
+        auto it = wanted.find(rule_identity(r->spec()));
+        if (it == wanted.end()) {
+            doomed.insert(r.get());
+            doomed_tables.set(r->table());
+            out.deleted++;
+        } else if (it->second.text == text) {
+            out.unchanged++;
+            wanted.erase(it);
+            return;
+        } else {
+            out.modified++;   // with_added replaces it
+            diff.push_back({r->table(), r->priority(), it->second.text, '+'});
+            added.push_back(std::move(it->second.rule));
+            wanted.erase(it);
+        }
+        diff.push_back({r->table(), r->priority(), text, '-'});
+    });
+    for (auto& [key, w] : wanted) {
+        out.added++;
+        diff.push_back({w.rule->table(), w.rule->priority(), w.text, '+'});
+        added.push_back(std::move(w.rule));
+    }
+    std::sort(diff.begin(), diff.end(), [](const Line& a, const Line& b) {
+        if (a.table != b.table) return a.table < b.table;
+        if (a.priority != b.priority) return a.priority > b.priority;
+        if (a.sign != b.sign) return a.sign == '-';   // a replaced rule's old line first
+        return a.text < b.text;
+    });
+    out.diff.reserve(diff.size());
+    for (const Line& l : diff) out.diff.push_back(l.sign + l.text);
+    if (dry_run || !out.changed()) return {};
+    // The identities in `added` are distinct, so the order they go in does not matter.
+    std::unique_ptr<ofp::FlowTables> next;
+    size_t n = 0;
+    if (!doomed.empty())
+        next = impl_->current().without([&](const Rule& r) { return doomed.count(&r) > 0; }, &n, &doomed_tables);
+    if (!added.empty()) next = (next ? *next : impl_->current()).with_added(added);
+    impl_->publish(std::move(next));
     return {};
 }
 

@@ -118,6 +118,23 @@ public:
     FlowError del_flows(std::string_view match, bool strict, size_t* n_deleted,
                         std::vector<uint64_t>* cookies = nullptr);
 
+    // replace-flows (and diff-flows, dry_run): the rules whose cookie & keep_mask !=
+    // keep_cookie become exactly `flows`, as ovs-ofctl replace-flows: a rule with the
+    // table, priority and match of a line is kept as it is (counters too) when the line
+    // says the same (cookie, timeouts, actions), replaced (counters reset, as add-flow)
+    // when it does not; the other rules go, the other lines are added. The kept rules
+    // (the VPC manager's) are not looked at, and lines with such a cookie are skipped
+    // (counted): a dump-flows output fed back must not fail on them. One snapshot, all
+    // or nothing. `diff`: "-FLOW" for each rule removed or replaced, "+FLOW" for each one
+    // added or replacing, in table and priority order.
+    struct ReplaceResult {
+        size_t added = 0, modified = 0, deleted = 0, unchanged = 0, skipped = 0;
+        std::vector<std::string> diff;
+        bool changed() const { return added || modified || deleted; }
+    };
+    FlowError replace_flows(const std::vector<std::string>& flows, uint64_t keep_cookie, uint64_t keep_mask,
+                            bool dry_run, ReplaceResult& out);
+
     // The flow tables as they are now (rules with their counters, groups), to go back to
     // with rollback() when a change cannot be saved. Costs a copy of the tables' chunk
     // lists, not of their rules (snapshots share them).

@@ -139,8 +139,9 @@ ParseStatus build_add_flow(const Parsed& p, api::Request& req, Options&, std::st
     return ParseStatus::kOk;
 }
 
-ParseStatus build_add_flows(const Parsed& p, api::Request& req, Options& opts,
-                            std::string& err, std::istream& in) {
+// FILE ('-': standard input) as flow lines, for add-flows, replace-flows, diff-flows.
+ParseStatus read_flows_file(const Parsed& p, Options& opts, std::string& err, std::istream& in,
+                            std::vector<std::string>& flows) {
     const std::string& file = p.pos[0];
     std::string text;
     if (file == "-") {
@@ -166,9 +167,15 @@ ParseStatus build_add_flows(const Parsed& p, api::Request& req, Options& opts,
             return ParseStatus::kInputError;
         }
     }
-    std::vector<std::string> flows;
     split_flow_lines(text, flows, opts.flow_lines);
     opts.flows_source = file == "-" ? "<stdin>" : file;
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_add_flows(const Parsed& p, api::Request& req, Options& opts,
+                            std::string& err, std::istream& in) {
+    std::vector<std::string> flows;
+    if (ParseStatus st = read_flows_file(p, opts, err, in, flows); st != ParseStatus::kOk) return st;
     if (flows.empty()) {
         // Almost always the wrong file; switchd would refuse an empty request anyway.
         err = opts.flows_source + ": no flows (only blank lines and comments)";
@@ -177,6 +184,26 @@ ParseStatus build_add_flows(const Parsed& p, api::Request& req, Options& opts,
     auto* add = req.mutable_add_flows();
     for (auto& f : flows) add->add_flows(std::move(f));
     return ParseStatus::kOk;
+}
+
+// replace-flows FILE: an empty FILE is allowed (as with ovs-ofctl): it deletes every
+// flow but the VPCs'. diff-flows FILE: the same, as a dry run.
+ParseStatus build_replace_flows(const Parsed& p, api::Request& req, Options& opts,
+                                std::string& err, std::istream& in, bool dry_run) {
+    std::vector<std::string> flows;
+    if (ParseStatus st = read_flows_file(p, opts, err, in, flows); st != ParseStatus::kOk) return st;
+    auto* r = req.mutable_replace_flows();
+    for (auto& f : flows) r->add_flows(std::move(f));
+    r->set_dry_run(dry_run);
+    return ParseStatus::kOk;
+}
+
+ParseStatus build_replace(const Parsed& p, api::Request& req, Options& opts, std::string& err, std::istream& in) {
+    return build_replace_flows(p, req, opts, err, in, false);
+}
+
+ParseStatus build_diff(const Parsed& p, api::Request& req, Options& opts, std::string& err, std::istream& in) {
+    return build_replace_flows(p, req, opts, err, in, true);
 }
 
 ParseStatus build_del_flows(const Parsed& p, api::Request& req, Options&, std::string&,
@@ -411,6 +438,8 @@ const std::vector<Command>& table() {
         {{"port-stats", "[PORT]", "port/queue counters, drops", "Ports"}, 0, 1, build_port_stats},
         {{"add-flow", "FLOW", "add or modify one flow", "Flows"}, 1, 1, build_add_flow},
         {{"add-flows", "FILE", "add flows from FILE", "Flows"}, 1, 1, build_add_flows},
+        {{"replace-flows", "FILE", "make the flows those of FILE", "Flows"}, 1, 1, build_replace},
+        {{"diff-flows", "FILE", "print how the flows differ from FILE", "Flows"}, 1, 1, build_diff},
         {{"del-flows", "[--strict] [MATCH]", "delete matching flows", "Flows"}, 0, 1,
          build_del_flows},
         {{"mod-flows", "[--strict] FLOW", "change actions of matching flows", "Flows"}, 1, 1,
@@ -573,7 +602,9 @@ std::string usage_text() {
          "  --generation N      vpc changes: apply only where a VPC is below N\n"
          "  -h, --help          show this help\n"
          "\nadd-flows FILE: one flow per line, '#' comments; '-' reads standard input;\n"
-         "all flows are applied atomically.\n"
+         "all flows are applied atomically. replace-flows FILE: the same, and the flows\n"
+         "FILE lacks are deleted (not the VPCs'); diff-flows FILE prints -FLOW for those\n"
+         "and +FLOW for FILE's flows the switch lacks or has otherwise.\n"
          "MATCH and FILTER use the flow syntax without actions; empty = all flows.\n"
          "vpc: DIR is ingress|egress, PROTO tcp|udp|icmp|any; vpc sync FILE: the VPC as\n"
          "its create/add-subnet/bind/add-endpoint/add-rule lines (docs/vpc.md).\n"

@@ -82,8 +82,8 @@ std::string error_location(const api::Error& e, const Options& opts, const api::
             }
         return line ? opts.flows_source + ":" + std::to_string(line) + ": " : std::string();
     }
-    if (opts.flows_source.empty() || !req.has_add_flows()) return {};
-    const auto& flows = req.add_flows().flows();
+    if (opts.flows_source.empty() || !(req.has_add_flows() || req.has_replace_flows())) return {};
+    const auto& flows = req.has_add_flows() ? req.add_flows().flows() : req.replace_flows().flows();
     std::size_t index = SIZE_MAX;
     const std::string& field = e.field();
     if (field.rfind("flows[", 0) == 0) {
@@ -111,6 +111,7 @@ Body expected_body(const api::Request& req) {
     case api::Request::kDelPort: return Body::kDelPort;
     case api::Request::kAddFlows: return Body::kAddFlows;
     case api::Request::kDelFlows: return Body::kDelFlows;
+    case api::Request::kReplaceFlows: return Body::kReplaceFlows;
     case api::Request::kDumpFlows: return Body::kDumpFlows;
     case api::Request::kDumpDpflows: return Body::kDumpDpflows;
     case api::Request::kShow: return Body::kShow;
@@ -464,6 +465,13 @@ std::string format_text(const api::Response& resp) {
     case Body::kVpcStats: return format_vpc_stats(resp.vpc_stats());
     case Body::kDumpGroups: return format_dump_groups(resp.dump_groups());
     case Body::kDumpMeters: return format_dump_meters(resp.dump_meters());
+    // diff-flows: the differences, one per line (nothing: the same); replace-flows gets
+    // no diff back, and prints nothing, as the other changes.
+    case Body::kReplaceFlows: {
+        std::string s;
+        for (const auto& l : resp.replace_flows().diff()) s += l + "\n";
+        return s;
+    }
     // Changes print nothing on success, like ovs-vsctl/ovs-ofctl; --format json shows
     // their replies (add-port's port number, del-flows' count).
     case Body::kSetUplink:

@@ -267,6 +267,10 @@ std::string Controller::replay_flow_change(const store::JournalRecord& rec) {
         fe = ofp_.del_flows(rec.del_flows().match(), rec.del_flows().strict(), nullptr, &cookies);
     } else if (rec.has_mod_flows()) {
         fe = ofp_.mod_flows(rec.mod_flows().flow(), rec.mod_flows().strict(), nullptr);
+    } else if (rec.has_replace_flows()) {
+        std::vector<std::string> flows(rec.replace_flows().flows().begin(), rec.replace_flows().flows().end());
+        Ofproto::ReplaceResult r;
+        fe = ofp_.replace_flows(flows, vpc::kCookieTag << 56, vpc::kCookieTagMask, false, r);
     } else if (rec.has_expired_flows()) {
         for (const auto& m : rec.expired_flows().flows())
             if (FlowError e = ofp_.del_flows(m, true, nullptr, &cookies)) fe = e;
@@ -302,6 +306,7 @@ void Controller::handle(const api::Request& req, api::Response& resp) {
     case api::Request::kAddPort: return add_port(req.add_port(), resp);
     case api::Request::kDelPort: return del_port(req.del_port(), resp);
     case api::Request::kAddFlows: return add_flows(req.add_flows(), resp);
+    case api::Request::kReplaceFlows: return replace_flows(req.replace_flows(), resp);
     case api::Request::kDelFlows: return del_flows(req.del_flows(), resp);
     case api::Request::kDumpFlows: return dump_flows(req.dump_flows(), resp);
     case api::Request::kDumpDpflows: return dump_dpflows(resp);
@@ -429,6 +434,28 @@ void Controller::add_flows(const api::AddFlowsRequest& r, api::Response& resp) {
     if (!journal_flows(rec, before, resp, "added")) return;
     revalidate_changed();
     resp.mutable_add_flows();
+}
+
+void Controller::replace_flows(const api::ReplaceFlowsRequest& r, api::Response& resp) {
+    std::vector<std::string> flows(r.flows().begin(), r.flows().end());
+    const Ofproto::Checkpoint before = ofp_.checkpoint();
+    Ofproto::ReplaceResult res;
+    if (FlowError fe = ofp_.replace_flows(flows, vpc::kCookieTag << 56, vpc::kCookieTagMask, r.dry_run(), res))
+        return flow_error(resp, fe, "flows");
+    if (!r.dry_run() && res.changed()) {
+        store::JournalRecord rec;
+        *rec.mutable_replace_flows()->mutable_flows() = r.flows();
+        if (!journal_flows(rec, before, resp, "replaced")) return;
+        revalidate_changed();
+    }
+    auto* out = resp.mutable_replace_flows();
+    out->set_added(static_cast<uint32_t>(res.added));
+    out->set_modified(static_cast<uint32_t>(res.modified));
+    out->set_deleted(static_cast<uint32_t>(res.deleted));
+    out->set_unchanged(static_cast<uint32_t>(res.unchanged));
+    out->set_skipped(static_cast<uint32_t>(res.skipped));
+    if (r.dry_run())   // a real replace can be large; what changed is in the counts
+        for (auto& l : res.diff) out->add_diff(std::move(l));
 }
 
 void Controller::del_flows(const api::DelFlowsRequest& r, api::Response& resp) {

@@ -49,6 +49,7 @@ private:
     void del_port(const api::DelPortRequest& r, api::Response& resp);
     void add_flows(const api::AddFlowsRequest& r, api::Response& resp);
     void del_flows(const api::DelFlowsRequest& r, api::Response& resp);
+    void replace_flows(const api::ReplaceFlowsRequest& r, api::Response& resp);
     void dump_flows(const api::DumpFlowsRequest& r, api::Response& resp);
     void mod_flows(const api::ModFlowsRequest& r, api::Response& resp);
     void dump_tables(api::Response& resp);

@@ -71,6 +71,17 @@ class ApiErrors(SwitchTestCase):
             f.write("priority=10,in_port=vm1,actions=output:vm2\npriority=10,in_port=vm2,actions=output:vm1\n")
         self.sw.ctl("add-flows", path)
         self.assertEqual(len(self.sw.json("dump-flows")["flows"]), 2)
+        # replace-flows with a bad line (its file line named): nothing changes, not even
+        # the flows the file would have deleted.
+        before = self.state()
+        with open(path, "w") as f:
+            f.write("priority=10,in_port=vm1,actions=output:vm2\n"
+                    "# a comment\n"
+                    "priority=9,in_port=vm3,actions=drop\n")
+        err = self.sw.ctl_fail("replace-flows", path)
+        self.assertIn("flows.txt:3", err)
+        self.assertIn("unknown port 'vm3'", err)
+        self.assertEqual(self.state(), before)
 
     def test_garbage_on_the_socket(self):
         self.assertEqual(stat.S_IMODE(os.stat(self.sw.sock).st_mode), 0o660)

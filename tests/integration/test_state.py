@@ -176,17 +176,39 @@ class State(SwitchTestCase):
         self.assertIn(0, [f[1] for f in vpc_rules])
         sw.ctl("del-flows", "table=0")
         sw.ctl("add-flow", "priority=20,in_port=vm2,actions=drop")
+        # replace-flows: one record, the VPC rules left alone; diff-flows shows what it
+        # does first, and nothing after.
+        path = os.path.join(self.dir, "replace.txt")
+        with open(path, "w") as f:
+            f.write("# the flows we want\n"
+                    "priority=20,in_port=vm2,actions=drop\n"
+                    "table=5,priority=7,ip,nw_dst=10.0.0.0/8,actions=drop\n"
+                    "table=7,priority=1,actions=drop\n")
+        self.assertEqual(sw.ctl("diff-flows", path).splitlines(), [
+            "-table=5,priority=7,ip,nw_dst=10.0.0.0/8 actions=output:vm2",
+            "+table=5,priority=7,ip,nw_dst=10.0.0.0/8 actions=drop",
+            "+table=7,priority=1 actions=drop"])
+        self.assertEqual(int(sw.json("show")["db_journal_records"]), 14)   # a dry run
+        self.assertEqual(sw.ctl("replace-flows", path), "")
+        self.assertEqual(sw.ctl("diff-flows", path), "")
+        # dump-flows output, VPC rules and counters included, reads back as the same flows.
+        dump = os.path.join(self.dir, "dump.txt")
+        with open(dump, "w") as f:
+            f.write(sw.ctl("dump-flows"))
+        self.assertEqual(sw.ctl("diff-flows", dump), "")
+        self.assertEqual(sw.json("diff-flows", dump)["skipped"], len(vpc_rules))
         self.assertEqual(os.path.getsize(sw.db), snapshot)    # appended, not rewritten
-        # 2 adds, 4 VPC changes, mod, add, del, add, timed add, its expiry, del, add
-        self.assertEqual(int(sw.json("show")["db_journal_records"]), 14)
+        # 2 adds, 4 VPC changes, mod, add, del, add, timed add, its expiry, del, add, replace
+        self.assertEqual(int(sw.json("show")["db_journal_records"]), 15)
         before = all_flows(sw)
         self.assertEqual([f for f in before if is_vpc_rule(f)], vpc_rules)
         self.assertEqual([(f[1], f[2], f[3], f[4]) for f in before if not is_vpc_rule(f)],
-                         [(0, 20, "in_port=vm2", "drop"), (5, 7, "ip,nw_dst=10.0.0.0/8", "output:vm2")])
+                         [(0, 20, "in_port=vm2", "drop"), (5, 7, "ip,nw_dst=10.0.0.0/8", "drop"),
+                          (7, 1, "", "drop")])
 
         sw.kill()
         sw.start()
-        self.assertIn("replayed 14 of 14 changes", sw.log())
+        self.assertIn("replayed 15 of 15 changes", sw.log())
         self.assertEqual(all_flows(sw), before)
 
     def test_a_flow_change_that_cannot_be_saved_is_refused_and_taken_back(self):
