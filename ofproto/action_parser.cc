@@ -374,7 +374,7 @@ FlowError parse_actions(std::string_view text, const PortDirectory& ports, OfAct
                         const ActionContext& ctx) {
     out.clear();
     const Element* drop = nullptr;
-    const Element* terminal = nullptr;           // drop:REASON or arp_reply seen
+    const Element* terminal = nullptr;           // drop:REASON, arp_reply or icmp_echo_reply seen
     const Element* last_instruction = nullptr;   // write_metadata or goto_table seen
     bool saw_goto = false;
     std::vector<Element> elems = split_actions(text);
@@ -416,6 +416,10 @@ FlowError parse_actions(std::string_view text, const PortDirectory& ports, OfAct
                 return error("arp_reply: " + err, e.text);
             if (a.mac[0] & 1) return error("arp_reply: the MAC must be unicast", e.text);
             out.push_back(a);
+            terminal = &e;
+        } else if (iequals(k, "icmp_echo_reply")) {
+            if (FlowError err = need_bare("icmp_echo_reply")) return err;
+            out.push_back(IcmpEchoReplyAction{});
             terminal = &e;
         } else if (iequals(k, "output")) {
             if (e.sep != ':') return error("output: expected output:PORT", e.text);

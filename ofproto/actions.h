@@ -151,6 +151,14 @@ struct ArpReplyAction {
     bool operator==(const ArpReplyAction&) const = default;
 };
 
+// icmp_echo_reply (extension, not in ovs-ofctl) — the ping responder of a router: an
+// ICMPv4 echo request becomes its echo reply (addresses swapped, TTL 64) and goes back
+// out of the ingress port; anything else is dropped. Ends the packet's path (must be
+// last). Open vSwitch has no action for the ICMP type and checksum this needs.
+struct IcmpEchoReplyAction {
+    bool operator==(const IcmpEchoReplyAction&) const = default;
+};
+
 // drop:REASON (extension) — drop, counted in the datapath's drop statistics under
 // REASON (one of the pipeline reasons of drop_reasons.h, e.g. vpc_spoofed). Ends the
 // packet's path (must be last); outputs before it still happen.
@@ -163,7 +171,7 @@ using OfAction = std::variant<OutputAction, InPortAction, FloodAction, NormalAct
                               ResubmitAction, GotoTableAction, SetFieldAction, LoadAction,
                               MoveAction, ModVlanAction, PushVlanAction, PopVlanAction,
                               DecTtlAction, WriteMetadataAction, NoteAction, GroupAction,
-                              MeterAction, ArpReplyAction, NamedDropAction>;
+                              MeterAction, ArpReplyAction, IcmpEchoReplyAction, NamedDropAction>;
 using OfActionList = std::vector<OfAction>;   // empty = drop
 
 template <class... Fs>

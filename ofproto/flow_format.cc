@@ -188,6 +188,7 @@ std::string format_action(const OfAction& a, const PortDirectory& ports) {
             [&](const GroupAction& g) { return "group:" + std::to_string(g.id); },
             [&](const MeterAction& m) { return "meter:" + std::to_string(m.id); },
             [&](const ArpReplyAction& a) { return "arp_reply:" + format_mac(a.mac); },
+            [&](const IcmpEchoReplyAction&) { return std::string("icmp_echo_reply"); },
             [&](const NamedDropAction& d) {
                 return std::string("drop:") + drop_reason_name(static_cast<DropReason>(d.reason));
             },

@@ -478,6 +478,7 @@ private:
                                out_.actions.push_back(a);
                            },
                            [&](const ArpReplyAction& a) { arp_reply(a); },
+                           [&](const IcmpEchoReplyAction&) { icmp_echo_reply(); },
                            [&](const NamedDropAction& d) {
                                out_.actions.push_back(DpAction::drop(d.reason));
                                stopped_ = true;
@@ -514,8 +515,28 @@ private:
         read_field(Field::NwProto);
         if (st_.w.nw_proto != 1) return say("arp_reply: not an ARP request, dropped");
         read_field(Field::NwDst);
+        reply_to_sender(DpAction::arp_reply(a.mac));
+    }
+
+    // Only an ICMPv4 echo request is answered; the datapath checks the rest per packet
+    // (fragments, broadcast destinations, truncated headers: dropped, action_failed).
+    void icmp_echo_reply() {
+        stopped_ = true;
+        read_field(Field::DlType);
+        if (st_.w.dl_type != htons(0x0800)) return say("icmp_echo_reply: not IPv4, dropped");
+        read_field(Field::NwProto);
+        if (st_.w.nw_proto != 1) return say("icmp_echo_reply: not ICMP, dropped");
+        read_field(Field::TpSrc);   // ICMP type
+        read_field(Field::TpDst);   // and code
+        if (st_.w.tp_src != htons(8) || st_.w.tp_dst != 0) return say("icmp_echo_reply: not an echo request, dropped");
+        reply_to_sender(DpAction::icmp_echo_reply());
+    }
+
+    // An answer made of the packet (arp_reply, icmp_echo_reply) goes back where the
+    // packet came from.
+    void reply_to_sender(const DpAction& make_reply) {
         commit();
-        out_.actions.push_back(DpAction::arp_reply(a.mac));
+        out_.actions.push_back(make_reply);
         const uint32_t in = in_port();
         if (const TunnelPortConfig* t = tables_.overlay().tunnel(in)) {
             // Asked through a tunnel: the answer goes back to the host that asked.

@@ -32,6 +32,7 @@ ArgKind arg_kind(DpActionType t) {
     case DpActionType::ArpReply: return ArgKind::Mac;
     case DpActionType::PopVlan:
     case DpActionType::DecTtl:
+    case DpActionType::IcmpEchoReply:
     case DpActionType::TunnelPush: return ArgKind::Port;   // the templates compare in the list
     // The struct comment puts the meter id in `port`, the enum comment in arg.u32:
     // compare both so either convention works.
@@ -94,6 +95,7 @@ std::string one_to_string(const DpAction& a,
     case DpActionType::Drop:
         return std::string("drop(") + drop_reason_name(static_cast<DropReason>(a.arg.u32)) + ")";
     case DpActionType::ArpReply: return "arp_reply(" + mac_str(a.arg.mac) + ")";
+    case DpActionType::IcmpEchoReply: return "icmp_echo_reply";
     case DpActionType::Meter: return "meter(" + std::to_string(a.port) + ")";
     case DpActionType::Recirculate: return "recirc(" + std::to_string(a.arg.u32) + ")";
     }

@@ -47,6 +47,9 @@ enum class DpActionType : uint8_t {
     ArpReply,        // arg.mac: turns an Ethernet/IPv4 ARP request into the reply
                      // "target IP is at mac" (the sender of the reply); other packets are
                      // dropped ("action_failed"). The translation outputs it to in_port.
+    IcmpEchoReply,   // no argument: turns an ICMPv4 echo request into its echo reply
+                     // (encap::icmp_make_echo_reply); other packets are dropped
+                     // ("action_failed"). The translation outputs it to in_port.
 };
 
 struct DpAction {
@@ -93,6 +96,7 @@ struct DpAction {
     // reason: a DropReason (drop_reasons.h), as an integer to keep this header free of it.
     static DpAction drop(uint8_t reason) { return with_u32(DpActionType::Drop, reason); }
     static DpAction arp_reply(const uint8_t mac[6]) { return with_mac(DpActionType::ArpReply, mac); }
+    static DpAction icmp_echo_reply() { return of(DpActionType::IcmpEchoReply); }
     static DpAction tunnel_pop(uint32_t tunnel_port, encap::TunnelType t, uint16_t udp_port) {
         DpAction a = with_u32(DpActionType::TunnelPop,
                               static_cast<uint32_t>(t) | uint32_t(udp_port) << 16);

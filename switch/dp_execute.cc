@@ -15,6 +15,7 @@
 #include "flow_hash.h"
 #include "flow_key.h"
 #include "meters.h"
+#include "overlay/encap/icmp_echo.h"
 #include "wire.h"
 
 namespace vswitch {
@@ -36,7 +37,8 @@ inline bool is_modifying(DpActionType t) {
     case DpActionType::SetTpSrc:
     case DpActionType::SetTpDst:
     case DpActionType::TunnelPush:
-    case DpActionType::ArpReply: return true;
+    case DpActionType::ArpReply:
+    case DpActionType::IcmpEchoReply: return true;
     default: return false;
     }
 }
@@ -550,6 +552,11 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
                 if (!encap::arp_make_reply(b.pkt(i), a.arg.mac)) b.mark(i, DropReason::ActionFailed);
             parsed = false;
             break;
+        case DpActionType::IcmpEchoReply:
+            for (uint16_t i = 0; i < b.size(); i++)
+                if (!encap::icmp_make_echo_reply(b.pkt(i))) b.mark(i, DropReason::ActionFailed);
+            parsed = false;
+            break;
         case DpActionType::TunnelPush:
             tunnel_push(b, acts.tunnel(a), parsed, sink);
             parsed = false;   // the offsets now point into the outer header
@@ -595,21 +602,6 @@ DropReason tunnel_pop_drop_reason(encap::PopResult r) {
 
 void DpExecSink::dp_reply(rte_mbuf* const* pkts, uint16_t n) {
     rte_pktmbuf_free_bulk(const_cast<rte_mbuf**>(pkts), n);
-}
-
-uint16_t csum_replace16(uint16_t csum, uint16_t old_word, uint16_t new_word) {
-    uint32_t s = uint32_t(uint16_t(~csum)) + uint16_t(~old_word) + new_word;
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    return static_cast<uint16_t>(~s);
-}
-
-uint16_t csum_replace32(uint16_t csum, uint32_t old_word, uint32_t new_word) {
-    uint32_t s = uint32_t(uint16_t(~csum)) + uint16_t(~old_word) + uint16_t(~(old_word >> 16)) +
-                 uint16_t(new_word) + uint16_t(new_word >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    return static_cast<uint16_t>(~s);
 }
 
 void dp_execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const DpExecEnv& env,

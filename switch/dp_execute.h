@@ -41,14 +41,16 @@
 //    inner packets and their tunnel metadata to dp_recirculate; failures are counted
 //    "tunnel_malformed" / "tunnel_bad_checksum" / "tunnel_fragment". Both count as
 //    modifications for the copy rules above.
-//  - ArpReply rewrites an ARP request into its reply in place (anything else:
-//    "action_failed"); the pipeline follows it with Output(in_port).
+//  - ArpReply rewrites an ARP request into its reply in place, IcmpEchoReply an ICMPv4
+//    echo request (anything else: "action_failed"); the pipeline follows either with
+//    Output(in_port).
 #pragma once
 
 #include <cstdint>
 
 #include "dp_actions.h"
 #include "drop_reasons.h"
+#include "overlay/encap/checksum.h"
 #include "overlay/encap/tunnel_header.h"
 
 struct rte_mbuf;
@@ -97,10 +99,8 @@ void dp_execute(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const DpE
 // tunnel_fragment), for the PMD's own pop path.
 DropReason tunnel_pop_drop_reason(encap::PopResult r);
 
-// RFC 1624 (eqn. 3) incremental Internet-checksum update: `csum` is a checksum field as
-// stored, old/new the replaced 16- or 32-bit words as stored (any byte order, as long
-// as all three use the same one).
-uint16_t csum_replace16(uint16_t csum, uint16_t old_word, uint16_t new_word);
-uint16_t csum_replace32(uint16_t csum, uint32_t old_word, uint32_t new_word);
+// RFC 1624 incremental checksum updates (overlay/encap/checksum.h).
+using encap::csum_replace16;
+using encap::csum_replace32;
 
 }  // namespace vswitch

@@ -127,6 +127,17 @@ void Compiler::subnet(const Vpc& v, const Subnet& s, RuleSink& out) const {
                    .m("arp_tpa", format_ip(s.gateway))
                    .a("arp_reply:" + format_mac(v.rmac()))
                    .take());
+    // Ping of the gateway, from the VPC's VMs (after their egress rules, as any packet
+    // they send); the answer goes straight back, as ARP answers do.
+    out.add(c, Flow(kTableRoute, kPrioService, c)
+                   .m("icmp", "")
+                   .m("metadata", meta_vm(v))
+                   .m("dl_dst", format_mac(v.rmac()))
+                   .m("nw_dst", format_ip(s.gateway))
+                   .m("icmp_type", "8")
+                   .m("icmp_code", "0")
+                   .a("icmp_echo_reply")
+                   .take());
 }
 
 void Compiler::binding(const Vpc& v, const Binding& b, RuleSink& out) const {

@@ -743,6 +743,36 @@ class Overlay(SwitchTestCase):
         drop_rule = [c for (m, a), c in self.flow_packets().items() if a == "drop:vpc_unknown_vni"]
         self.assertEqual(drop_rule, [unknown])
 
+    # ------------------------------------------------------------------ VPC gateway
+
+    def test_vpc_gateway_answers_ping(self):
+        """A VM pings its gateway and the other subnet's: the switch answers, byte for
+        byte the reply (checksums right, payload returned); a ping to nobody is not."""
+        self.vm_port("vm1")
+        for args in (["create", "blue", "vni=5001"],
+                     ["add-subnet", "blue", "10.1.0.0/24", "gateway=10.1.0.1"],
+                     ["add-subnet", "blue", "10.1.1.0/24", "gateway=10.1.1.1"],
+                     ["bind", "blue", "vm1", "mac=" + MAC1, "ip=10.1.0.11"]):
+            self.sw.ctl("vpc", *args)
+        rmac = "0a:56:00:00:13:89"   # the VPC's router MAC: 0a:56 and the VNI
+        pings = os.path.join(self.dir, "pings.pcap")
+        reqs = [Ether(src=MAC1, dst=rmac) / IP(src="10.1.0.11", dst=dst, ttl=64, flags="DF", id=100 + i) /
+                ICMP(type=8, id=0x77, seq=i) / Raw(b"gateway-ping-%d" % i + bytes(40))
+                for i, dst in enumerate(["10.1.0.1", "10.1.1.1", "10.1.0.99", "10.1.0.1"])]
+        wrpcap(pings, reqs)
+        cap = os.path.join(self.dir, "vm1-replies.pcap")
+        self.run_traffic([self.vm_spec("vm1", mac=MAC1)], [
+            "--replay", "vm1:%s,rate=50" % pings, "--capture", "vm1:" + cap, "--drain", "2"]).run()
+        got = [Ether(f) for f in frames(cap)]
+        want = []
+        for i in (0, 1, 3):   # 10.1.0.99 is no one: not answered
+            q = reqs[i]
+            r = Ether(src=rmac, dst=MAC1) / IP(src=q[IP].dst, dst="10.1.0.11", ttl=64, flags="DF", id=100 + i) / \
+                ICMP(type=0, id=0x77, seq=i) / Raw(bytes(q[Raw]))
+            want.append(bytes(r))   # scapy computes both checksums
+        self.assertEqual([bytes(p) for p in got], want, [p.summary() for p in got])
+        self.assertEqual(self.sw.drops("vm1").get("vpc_no_route", 0), 1)
+
     # ------------------------------------------------------------------ 6. MTU
 
     def test_underlay_mtu_frag_needed(self):

@@ -510,6 +510,7 @@ TEST_CASE("overlay: arp_reply and drop:REASON parse, print back, must be last",
              "actions=output:vm2,drop:vpc_no_route",
              "actions=set_field:5001->tun_id,set_field:192.0.2.2->tun_dst,output:vxlan0",
              "tun_id=0x1389,tun_src=192.0.2.2,actions=set_field:192.0.2.3->tun_src,drop:vpc_unknown_host",
+             "icmp,nw_dst=10.0.0.1,icmp_type=8,actions=icmp_echo_reply",
          }) {
         FlowSpec spec;
         FlowError err = parse_flow(flow, kPorts, spec);
@@ -558,10 +559,38 @@ TEST_CASE("overlay: arp_reply and drop:REASON parse, print back, must be last",
     CHECK(err("actions=arp_reply:02:00:00:00:00").message.find("invalid MAC address") != std::string::npos);
     CHECK(err("actions=arp_reply:zz").token == "arp_reply:zz");
     CHECK(err("actions=arp_reply").message == "arp_reply: expected arp_reply:MAC");
+    CHECK(err("actions=icmp_echo_reply:1").message == "icmp_echo_reply does not take an argument");
+    e = err("icmp,actions=icmp_echo_reply,output:vm1");
+    CHECK(e.message == "icmp_echo_reply must be the last action");
+    CHECK(e.token == "icmp_echo_reply");
     // Plain drop is still drop.
     FlowSpec plain;
     REQUIRE_FALSE(parse_flow("actions=drop", kPorts, plain));
     CHECK(plain.actions.empty());
+}
+
+TEST_CASE("overlay: icmp_echo_reply translation", "[ofproto][overlay]") {
+    Switch sw({"in_port=vm1,actions=icmp_echo_reply"});
+    SECTION("an echo request: the reply goes back out of the ingress port") {
+        FlowKey k = ip_key(kVm1, ip(10, 0, 0, 11), ip(10, 0, 0, 1), 1);
+        k.tp_src = htons(8);   // type
+        k.tp_dst = 0;          // code
+        Translation t = sw.run(k);
+        CHECK(t.actions == DpActionList{DpAction::icmp_echo_reply(), DpAction::output(kVm1)});
+        CHECK_MASK(t, MaskOf().f(Field::InPort).f(Field::DlType).f(Field::NwProto).f(Field::TpSrc).f(Field::TpDst));
+        CHECK(dp_actions_to_string(t.actions, [](uint32_t p) { return std::to_string(p); }) ==
+              "icmp_echo_reply,output:" + std::to_string(kVm1));
+    }
+    SECTION("not ICMP, or not an echo request: dropped") {
+        Translation t = sw.run(ip_key(kVm1, ip(10, 0, 0, 11), ip(10, 0, 0, 1)));
+        CHECK(t.actions.empty());
+        CHECK_MASK(t, MaskOf().f(Field::InPort).f(Field::DlType).f(Field::NwProto));
+        FlowKey k = ip_key(kVm1, ip(10, 0, 0, 11), ip(10, 0, 0, 1), 1);
+        k.tp_src = 0;   // an echo reply
+        k.tp_dst = 0;
+        CHECK(sw.run(k).actions.empty());
+        CHECK(sw.run(arp_key(kVm1, 1, ip(10, 0, 0, 1), ip(10, 0, 0, 254))).actions.empty());
+    }
 }
 
 TEST_CASE("overlay: arp_reply translation", "[ofproto][overlay]") {

@@ -51,6 +51,23 @@ TEST_CASE("vpc pipeline: ARP is answered locally for every known address, none c
     CHECK(p.actions(kFromHost2 + ",arp,arp_op=1,arp_spa=10.1.0.27,arp_tpa=10.1.0.11") == "drop(vpc_no_route)");
 }
 
+TEST_CASE("vpc pipeline: the gateways answer their VMs' ping", "[vpc]") {
+    Pipeline p;
+    const std::string ping = kVm1 + ",dl_dst=0a:56:00:00:13:89,icmp,nw_src=10.1.0.11,icmp_type=8,icmp_code=0,nw_dst=";
+    CHECK(p.actions(ping + "10.1.0.1") == "icmp_echo_reply,output:vm1");
+    CHECK(p.actions(ping + "10.1.1.1") == "icmp_echo_reply,output:vm1");   // the other subnet's gateway too
+    // Anything else to a gateway address is routed as usual (and finds no one).
+    CHECK(p.actions(kVm1 + ",dl_dst=0a:56:00:00:13:89,icmp,nw_src=10.1.0.11,icmp_type=0,nw_dst=10.1.0.1") ==
+          "drop(vpc_no_route)");
+    CHECK(p.actions(kVm1 + ",dl_dst=0a:56:00:00:13:89,tcp,nw_src=10.1.0.11,nw_dst=10.1.0.1,tp_dst=22") ==
+          "drop(vpc_no_route)");
+    // Not answered for remote hosts; and a VM's egress rules apply to the request.
+    CHECK(p.actions(kFromHost2 + ",dl_dst=0a:56:00:00:13:89,icmp,nw_src=10.1.0.27,nw_dst=10.1.0.1,icmp_type=8") ==
+          "drop(vpc_no_route)");
+    REQUIRE(!p.apply({add_rule("blue", "vm1", "egress", "tcp", "10.1.0.0/24", 80)}));
+    CHECK(p.actions(ping + "10.1.0.1") == "drop(vpc_security_denied)");
+}
+
 TEST_CASE("vpc pipeline: to a remote endpoint through the tunnel with VNI and host", "[vpc]") {
     Pipeline p;
     const std::string pkt = kVm1 + ",dl_dst=52:54:00:00:01:07,tcp,nw_src=10.1.0.11,nw_dst=10.1.0.27,tp_dst=80";
