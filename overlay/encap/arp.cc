@@ -34,14 +34,8 @@ void write_fixed(uint8_t* a, uint16_t op) {
 bool arp_make_reply(rte_mbuf* m, const uint8_t mac[6]) {
     uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
     const uint32_t seg = m->data_len;
-    // A request may arrive tagged (the responder answers on the VLAN it was asked on):
-    // skip up to two tags, which stay as they are in the reply.
-    uint32_t type_off = 12;
-    for (int tags = 0; tags < 2 && seg >= type_off + 2; ++tags) {
-        const uint16_t t = rd_be16(p + type_off);
-        if (t != 0x8100 && t != 0x88a8) break;
-        type_off += kVlanLen;
-    }
+    // A request may arrive tagged (the responder answers on the VLAN it was asked on).
+    const uint32_t type_off = ethertype_offset(p, seg);
     const uint32_t arp_off = type_off + 2;
     if (seg < arp_off + kArpLen || rd_be16(p + type_off) != kEtherArp) return false;
     uint8_t* a = p + arp_off;

@@ -23,12 +23,7 @@ bool is_multicast_ip(uint32_t host) { return (host >> 28) == 0xe; }
 bool icmp_make_echo_reply(rte_mbuf* m) {
     uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
     const uint32_t seg = m->data_len;
-    uint32_t type_off = 12;
-    for (int tags = 0; tags < 2 && seg >= type_off + 2; ++tags) {
-        const uint16_t t = rd_be16(p + type_off);
-        if (t != 0x8100 && t != 0x88a8) break;
-        type_off += kVlanLen;
-    }
+    const uint32_t type_off = ethertype_offset(p, seg);
     const uint32_t ip_off = type_off + 2;
     if (seg < ip_off + kIpLen || rd_be16(p + type_off) != kEtherIpv4) return false;
     uint8_t* ip = p + ip_off;

@@ -47,6 +47,19 @@ inline uint32_t rd_be32(const uint8_t* p) { return rte_be_to_cpu_32(rd32(p)); }
 inline void wr_be16(uint8_t* p, uint16_t v) { wr16(p, rte_cpu_to_be_16(v)); }
 inline void wr_be32(uint8_t* p, uint32_t v) { wr32(p, rte_cpu_to_be_32(v)); }
 
+// Where the EtherType is in a frame whose first segment holds `seg` bytes from `p`:
+// after up to two VLAN tags (802.1Q, or 802.1ad + 802.1Q), which the in-place answers
+// (ARP, ICMP echo) keep as they are.
+inline uint32_t ethertype_offset(const uint8_t* p, uint32_t seg) {
+    uint32_t off = 12;
+    for (int tags = 0; tags < 2 && seg >= off + 2; ++tags) {
+        const uint16_t t = rd_be16(p + off);
+        if (t != 0x8100 && t != 0x88a8) break;
+        off += kVlanLen;
+    }
+    return off;
+}
+
 // entropy_port()'s formula, here so push() inlines it (it is per packet).
 // 16384 ports = 14 bits. The inner hash may be weak in its low bits (an RSS or CRC value
 // the NIC or the EMC produced), so the upper bits are folded in rather than masked off:

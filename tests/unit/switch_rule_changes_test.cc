@@ -53,9 +53,20 @@ struct Gen {
         flow_key_apply_mask(c.value, k, c.mask);
         return c;
     }
-    // A megaflow: the shapes its lookups fixed (some of them, or a part of one), the
-    // tables it looked up, and sometimes a rewritten word.
-    void megaflow(FlowKey& mask, uint64_t& tables, uint32_t& written) {
+    // A megaflow: its packet, the shapes its lookups fixed (some of them, or a part of
+    // one), the tables it looked up, and sometimes a rewritten word.
+    struct Megaflow {
+        FlowKey key, mask;
+        uint64_t tables;
+        uint32_t written;
+    };
+    Megaflow megaflow() {
+        Megaflow f;
+        f.key = key();
+        megaflow_mask(f.mask, f.tables, f.written);
+        return f;
+    }
+    void megaflow_mask(FlowKey& mask, uint64_t& tables, uint32_t& written) {
         mask.clear();
         for (unsigned s = 0; s < kShapes; s++) {
             if (!pick(3)) continue;
@@ -87,14 +98,10 @@ TEST_CASE("rule changes: never misses a rule a megaflow may meet; exact while gr
         const RuleChangeSet set(changes);
         REQUIRE(set.size() == n);
         for (int m = 0; m < 200; m++) {
-            FlowKey mask;
-            uint64_t tables;
-            uint32_t written;
-            g.megaflow(mask, tables, written);
-            const FlowKey key = g.key();
-            const bool want = linear(changes, tables, written, key, mask);
+            const Gen::Megaflow f = g.megaflow();
+            const bool want = linear(changes, f.tables, f.written, f.key, f.mask);
             INFO("round " << round << " megaflow " << m);
-            CHECK(set.may_meet(tables, written, key, mask) == want);
+            CHECK(set.may_meet(f.tables, f.written, f.key, f.mask) == want);
             (want ? met : not_met)++;
         }
     }
@@ -111,18 +118,15 @@ TEST_CASE("rule changes: large groups, exact where the anchor decides, met where
     CHECK(set.groups() == 4 * 3);   // (table, mask) pairs
     size_t exact = 0, over = 0;
     for (int m = 0; m < 20000; m++) {
-        FlowKey mask;
-        uint64_t tables;
-        uint32_t written;
-        g.megaflow(mask, tables, written);
-        const FlowKey key = g.key();
-        const bool want = linear(changes, tables, written, key, mask);
-        const bool got = set.may_meet(tables, written, key, mask);
+        const Gen::Megaflow f = g.megaflow();
+        const FlowKey& mask = f.mask;
+        const bool want = linear(changes, f.tables, f.written, f.key, mask);
+        const bool got = set.may_meet(f.tables, f.written, f.key, mask);
         INFO("megaflow " << m);
         if (want) CHECK(got);   // never a miss: a skipped megaflow must not meet a rule
         // A megaflow that fixes every bit the rules fix, with nothing rewritten: the
         // anchors decide every group, exactly.
-        bool covers = written == 0;
+        bool covers = f.written == 0;
         for (unsigned s = 0; s < 4; s++)
             for (size_t w = 0; w < FlowKey::kWords; w++)
                 covers = covers && (mask.word(w) & shape(s).word(w)) == shape(s).word(w);
