@@ -258,6 +258,12 @@ ParseStatus build_fdb_show(const Parsed& p, api::Request& req, Options&, std::st
     return ParseStatus::kOk;
 }
 
+ParseStatus build_fdb_flush(const Parsed& p, api::Request& req, Options&, std::string&, std::istream&) {
+    auto* f = req.mutable_fdb_flush();
+    if (!p.pos.empty()) f->set_port(p.pos[0]);
+    return ParseStatus::kOk;
+}
+
 ParseStatus build_set_uplink(const Parsed& p, api::Request& req, Options& opts, std::string& err,
                              std::istream&) {
     auto* u = req.mutable_set_uplink()->mutable_uplink();
@@ -463,6 +469,7 @@ const std::vector<Command>& table() {
          1, build_dump_meters},
         {{"fdb-show", "[PORT]", "MAC learning table of NORMAL", "Datapath"}, 0, 1,
          build_fdb_show},
+        {{"fdb-flush", "[PORT]", "forget learned MACs (of PORT)", "Datapath"}, 0, 1, build_fdb_flush},
         {{"dump-dpflows", "", "print datapath megaflows", "Datapath"}, 0, 0, build_dump_dpflows},
         {{"set-uplink", "PORT local-ip=IP[/LEN] [gateway=IP] [mtu=N]",
           "make PORT the VTEP (creates vxlan0, gre0)", "Overlay"}, 2, 4, build_set_uplink},

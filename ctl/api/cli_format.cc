@@ -123,6 +123,7 @@ Body expected_body(const api::Request& req) {
     case api::Request::kDumpTables: return Body::kDumpTables;
     case api::Request::kTrace: return Body::kTrace;
     case api::Request::kFdbShow: return Body::kFdbShow;
+    case api::Request::kFdbFlush: return Body::kFdbFlush;
     case api::Request::kAddGroup: return Body::kAddGroup;
     case api::Request::kDelGroups: return Body::kDelGroups;
     case api::Request::kDumpGroups: return Body::kDumpGroups;
@@ -487,6 +488,7 @@ std::string format_text(const api::Response& resp) {
     case Body::kDelGroups:
     case Body::kAddMeter:
     case Body::kDelMeters:
+    case Body::kFdbFlush:
     case Body::BODY_NOT_SET:
         break;
     }

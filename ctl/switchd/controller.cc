@@ -319,6 +319,7 @@ void Controller::handle(const api::Request& req, api::Response& resp) {
     case api::Request::kDumpTables: return dump_tables(resp);
     case api::Request::kTrace: return trace(req.trace(), resp);
     case api::Request::kFdbShow: return fdb_show(req.fdb_show(), resp);
+    case api::Request::kFdbFlush: return fdb_flush(req.fdb_flush(), resp);
     case api::Request::kAddGroup: return add_group(req.add_group(), resp);
     case api::Request::kDelGroups: return del_groups(req.del_groups(), resp);
     case api::Request::kDumpGroups: return dump_groups(req.dump_groups(), resp);
@@ -525,17 +526,31 @@ void Controller::trace(const api::TraceRequest& r, api::Response& resp) {
     for (auto& l : lines) out->add_lines(std::move(l));
 }
 
+bool Controller::fdb_port(const std::string& name, std::optional<uint32_t>& port, api::Response& resp) {
+    if (name.empty()) return true;
+    Port* p = dp_.port_by_name(name);
+    if (!p) {
+        resp.mutable_error()->set_message("no port named '" + name + "'");
+        resp.mutable_error()->set_field("port");
+        return false;
+    }
+    port = p->port_no();
+    return true;
+}
+
+void Controller::fdb_flush(const api::FdbFlushRequest& r, api::Response& resp) {
+    std::optional<uint32_t> port;
+    if (!fdb_port(r.port(), port, resp)) return;
+    ofp::MacLearning& ml = ofp_.mac_learning();
+    const size_t n = port ? ml.flush_port(*port) : ml.flush();
+    // NORMAL's megaflows carry what the table said: re-translated, they flood again.
+    revalidate_changed();
+    resp.mutable_fdb_flush()->set_flushed(static_cast<uint32_t>(n));
+}
+
 void Controller::fdb_show(const api::FdbShowRequest& r, api::Response& resp) {
     std::optional<uint32_t> port;
-    if (!r.port().empty()) {
-        Port* p = dp_.port_by_name(r.port());
-        if (!p) {
-            resp.mutable_error()->set_message("no port named '" + r.port() + "'");
-            resp.mutable_error()->set_field("port");
-            return;
-        }
-        port = p->port_no();
-    }
+    if (!fdb_port(r.port(), port, resp)) return;
     auto* out = resp.mutable_fdb_show();
     for (const auto& e : ofp_.mac_learning().dump(port)) {
         auto* f = out->add_entries();

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ private:
     void add_flows(const api::AddFlowsRequest& r, api::Response& resp);
     void del_flows(const api::DelFlowsRequest& r, api::Response& resp);
     void replace_flows(const api::ReplaceFlowsRequest& r, api::Response& resp);
+    void fdb_flush(const api::FdbFlushRequest& r, api::Response& resp);
+    // fdb-show/fdb-flush's PORT ("" = all: port stays empty); false: an error in resp.
+    bool fdb_port(const std::string& name, std::optional<uint32_t>& port, api::Response& resp);
     void dump_flows(const api::DumpFlowsRequest& r, api::Response& resp);
     void mod_flows(const api::ModFlowsRequest& r, api::Response& resp);
     void dump_tables(api::Response& resp);

@@ -178,6 +178,26 @@ class Pipeline(SwitchTestCase):
         for vm in ("vm1", "vm2", "vm3"):
             self.assertEqual(rep["vms"][vm]["rx"]["valid"], 0)
 
+        # fdb-flush of vm2: its MAC is forgotten, so unicast to it floods (vm3 gets a
+        # copy) until vm2 speaks again; then it is learned back and unicast is exact.
+        self.assertEqual(self.sw.ctl("fdb-flush", "vm2"), "")
+        self.assertEqual(sorted(e["port"] for e in self.sw.json("fdb-show")["entries"]), ["vm1", "vm3"])
+        rep = self.run_traffic(self.vms(), [
+            "--send", "vm1:dst=%s,count=20,stream=31" % MAC2,
+            "--recv", "vm2:expect=20", "--recv", "vm3:expect=20"]).run()
+        self.assertEqual(rep["vms"]["vm3"]["rx"]["valid"], 20)
+        self.run_traffic(self.vms(), ["--send", "vm2:dst=%s,count=1,stream=32" % MAC1,
+                                      "--recv", "vm1:expect=1"]).run()
+        rep = self.run_traffic(self.vms(), [
+            "--send", "vm1:dst=%s,count=20,stream=33" % MAC2,
+            "--recv", "vm2:expect=20", "--recv", "vm3:expect=0,timeout=1"]).run()
+        self.assertEqual(rep["vms"]["vm3"]["rx"]["valid"], 0)
+        self.assertEqual(rep["vms"]["vm2"]["rx"]["valid"], 20)
+        # All of it; an unknown port is an error that changes nothing.
+        self.assertEqual(self.sw.json("fdb-flush")["flushed"], 3)
+        self.assertEqual(self.sw.json("fdb-show")["entries"], [])
+        self.assertIn("no port named 'vm9'", self.sw.ctl_fail("fdb-flush", "vm9"))
+
     def tx(self, port):
         return int(self.sw.port(port)["tx_packets"])
 

@@ -224,6 +224,23 @@ TEST_CASE("add-flows reads a file or stdin into one request", "[ctl][cli]") {
     CHECK(dir.err == "cannot read /tmp: Is a directory");
 }
 
+TEST_CASE("replace-flows and diff-flows read a file the same way; an empty one is allowed", "[ctl][cli]") {
+    Parse r({"replace-flows", "-"}, "a actions=drop\n# c\nb actions=drop\n");
+    REQUIRE(r.status == ParseStatus::kOk);
+    REQUIRE(r.req.replace_flows().flows_size() == 2);
+    CHECK_FALSE(r.req.replace_flows().dry_run());
+    CHECK(r.opts.flow_lines == std::vector<unsigned>{1, 3});
+    Parse d({"diff-flows", "-"}, "a actions=drop\n");
+    REQUIRE(d.status == ParseStatus::kOk);
+    CHECK(d.req.replace_flows().dry_run());
+    Parse empty({"replace-flows", "-"}, "# deletes every flow\n");
+    REQUIRE(empty.status == ParseStatus::kOk);
+    CHECK(empty.req.has_replace_flows());
+    CHECK(empty.req.replace_flows().flows_size() == 0);
+    CHECK(Parse({"diff-flows", "/nonexistent/f"}).status == ParseStatus::kInputError);
+    CHECK(Parse({"replace-flows"}).status == ParseStatus::kUsageError);
+}
+
 TEST_CASE("pipeline commands build their requests", "[ctl][cli]") {
     Parse m({"mod-flows", "--strict", "priority=5,in_port=vm1,actions=drop"});
     REQUIRE(m.status == ParseStatus::kOk);
@@ -235,6 +252,9 @@ TEST_CASE("pipeline commands build their requests", "[ctl][cli]") {
     CHECK(Parse({"trace"}).err == "trace: missing PACKET");
     CHECK(Parse({"fdb-show", "vm2"}).req.fdb_show().port() == "vm2");
     CHECK(Parse({"fdb-show"}).req.fdb_show().port().empty());
+    CHECK(Parse({"fdb-flush", "vm2"}).req.fdb_flush().port() == "vm2");
+    CHECK(Parse({"fdb-flush"}).req.has_fdb_flush());
+    CHECK(Parse({"fdb-flush", "a", "b"}).status == ParseStatus::kUsageError);
     Parse g({"add-group", "group_id=1,type=all,bucket=output:vm1"});
     CHECK(g.req.add_group().group() == "group_id=1,type=all,bucket=output:vm1");
     CHECK_FALSE(g.req.add_group().modify());
