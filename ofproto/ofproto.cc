@@ -216,7 +216,8 @@ std::string rule_identity(const ofp::FlowSpec& s) {
 }  // namespace
 
 FlowError Ofproto::replace_flows(const std::vector<std::string>& flows, uint64_t keep_cookie,
-                                 uint64_t keep_mask, bool dry_run, ReplaceResult& out) {
+                                 uint64_t keep_mask, bool dry_run, ReplaceResult& out,
+                                 std::vector<std::string>* rejected) {
     out = {};
     // The file, parsed whole before anything changes; a later line with the identity of
     // an earlier one wins, as it would in add-flows.
@@ -230,6 +231,10 @@ FlowError Ofproto::replace_flows(const std::vector<std::string>& flows, uint64_t
         ofp::FlowSpec spec;
         FlowError err = ofp::parse_flow(flows[i], impl_->ports, spec);
         if (!err) err = impl_->check_refs(spec.actions, impl_->current());
+        if (err && rejected) {
+            rejected->push_back(flows[i]);
+            continue;
+        }
         if (err) {
             err.message = "flow " + std::to_string(i + 1) + ": " + err.message;
             return err;

@@ -132,8 +132,10 @@ public:
         std::vector<std::string> diff;
         bool changed() const { return added || modified || deleted; }
     };
+    // With `rejected` (journal replay), a line that does not parse (a port not restored)
+    // is appended there and left out instead of failing the whole change.
     FlowError replace_flows(const std::vector<std::string>& flows, uint64_t keep_cookie, uint64_t keep_mask,
-                            bool dry_run, ReplaceResult& out);
+                            bool dry_run, ReplaceResult& out, std::vector<std::string>* rejected = nullptr);
 
     // The flow tables as they are now (rules with their counters, groups), to go back to
     // with rollback() when a change cannot be saved. Costs a copy of the tables' chunk

@@ -268,9 +268,17 @@ std::string Controller::replay_flow_change(const store::JournalRecord& rec) {
     } else if (rec.has_mod_flows()) {
         fe = ofp_.mod_flows(rec.mod_flows().flow(), rec.mod_flows().strict(), nullptr);
     } else if (rec.has_replace_flows()) {
+        // As when it was acknowledged, the flows kept unrestored go too; a line that
+        // names a port not restored this time is kept in their place, as add_flows'.
         std::vector<std::string> flows(rec.replace_flows().flows().begin(), rec.replace_flows().flows().end());
+        std::vector<std::string> rejected;
         Ofproto::ReplaceResult r;
-        fe = ofp_.replace_flows(flows, vpc::kCookieTag << 56, vpc::kCookieTagMask, false, r);
+        fe = ofp_.replace_flows(flows, vpc::kCookieTag << 56, vpc::kCookieTagMask, false, r, &rejected);
+        unrestored_.clear_flows();
+        for (const auto& f : rejected) {
+            fprintf(stderr, "switchd: journaled flow not restored: %s\n", f.c_str());
+            unrestored_.add_flows(f);
+        }
     } else if (rec.has_expired_flows()) {
         for (const auto& m : rec.expired_flows().flows())
             if (FlowError e = ofp_.del_flows(m, true, nullptr, &cookies)) fe = e;
@@ -443,10 +451,14 @@ void Controller::replace_flows(const api::ReplaceFlowsRequest& r, api::Response&
     Ofproto::ReplaceResult res;
     if (FlowError fe = ofp_.replace_flows(flows, vpc::kCookieTag << 56, vpc::kCookieTagMask, r.dry_run(), res))
         return flow_error(resp, fe, "flows");
-    if (!r.dry_run() && res.changed()) {
+    // FILE is the whole set: the flows kept from the state file for ports that were not
+    // restored go too (they would come back with their port otherwise).
+    if (!r.dry_run() && (res.changed() || unrestored_.flows_size())) {
         store::JournalRecord rec;
         *rec.mutable_replace_flows()->mutable_flows() = r.flows();
         if (!journal_flows(rec, before, resp, "replaced")) return;
+        res.deleted += static_cast<size_t>(unrestored_.flows_size());
+        unrestored_.clear_flows();
         revalidate_changed();
     }
     auto* out = resp.mutable_replace_flows();

@@ -65,6 +65,30 @@ class State(SwitchTestCase):
         self.assertEqual(sorted(f["match"] for f in self.sw.json("dump-flows")["flows"]),
                          ["in_port=vm1", "in_port=vm2"])
 
+    def test_replace_flows_drops_the_kept_flows_too(self):
+        d = os.path.join(self.dir, "sub")
+        os.mkdir(d)
+        self.sw.ctl("add-port", "vm1", "type=vhost-user", "mode=server", "path=" + os.path.join(d, "vm1.sock"))
+        self.vm_port("vm2")
+        self.sw.ctl("add-flow", "in_port=vm1,actions=output:vm2")
+        self.sw.ctl("add-flow", "in_port=vm2,actions=drop")
+        self.sw.stop()
+        shutil.rmtree(d)
+        self.sw.start()
+        self.assertIn("(1 ports, 1 flows kept unrestored)", self.sw.log())
+        # FILE is the whole set: the kept flow of vm1 goes with the others.
+        path = os.path.join(self.dir, "flows.txt")
+        with open(path, "w") as f:
+            f.write("priority=5,in_port=vm2,actions=drop\n")
+        r = self.sw.json("replace-flows", path)
+        self.assertEqual((r["added"], r["deleted"], r["unchanged"]), (1, 2, 0), r)
+        self.sw.kill()
+        os.mkdir(d)
+        self.sw.start()
+        self.assertEqual([p["name"] for p in self.sw.json("show")["ports"]], ["vm1", "vm2"])
+        self.assertEqual([(f["priority"], f["match"]) for f in self.sw.json("dump-flows")["flows"]],
+                         [(5, "in_port=vm2")])
+
     def test_a_port_added_under_a_kept_name_takes_its_place(self):
         d = os.path.join(self.dir, "sub")
         os.mkdir(d)
