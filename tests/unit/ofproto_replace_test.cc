@@ -117,6 +117,13 @@ TEST_CASE("replace-flows: a bad line changes nothing", "[ofproto][replace]") {
     CHECK(e.message == "flow 1: group 4 does not exist");
     CHECK(ofp.serialize() == before);
     CHECK(ofp.version() == v);
+    // Journal replay: what does not parse (a port not restored) is handed back, the rest
+    // is applied.
+    std::vector<std::string> rejected;
+    REQUIRE_FALSE(ofp.replace_flows({"priority=1,actions=drop", "in_port=vm9,actions=drop"}, kKeep, kKeepMask, false,
+                                    res, &rejected));
+    CHECK(rejected == std::vector<std::string>{"in_port=vm9,actions=drop"});
+    CHECK(ofp.serialize() == std::vector<std::string>{"table=0,priority=1 actions=drop"});
 }
 
 TEST_CASE("replace-flows: the later of two lines for one rule wins; dump-flows output is accepted",
