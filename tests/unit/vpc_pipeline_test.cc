@@ -2,6 +2,7 @@
 // underlay): anti-spoofing, the local ARP responder, forwarding to local and remote
 // endpoints (tunnel key and destination), routing between subnets, security rules, VNI
 // and host checks on tunnel input, and isolation of two VPCs with the same addresses.
+#include "switch/rule_changes.h"
 #include "vpc_fixture.h"
 
 using namespace vswitch;
@@ -170,4 +171,43 @@ TEST_CASE("vpc pipeline: two VPCs with the same addresses never see each other's
     REQUIRE(!p.apply({add_endpoint("green", "52:54:00:00:03:09", "10.1.0.40", "192.0.2.3")}));
     CHECK(p.actions(gvm3 + ",arp,arp_op=1,arp_spa=10.1.0.11,arp_tpa=10.1.0.40") == "arp_reply(52:54:00:00:03:09),output:vm3");
     CHECK(p.actions(kVm1 + ",arp,arp_op=1,arp_spa=10.1.0.11,arp_tpa=10.1.0.40") == "drop(vpc_no_route)");
+}
+
+TEST_CASE("vpc pipeline: a batch of endpoints re-translates only the megaflows that can meet them",
+          "[vpc][revalidate]") {
+    Pipeline p;
+    auto translate = [&](const std::string& packet) {
+        ofp::FlowFilter f;
+        REQUIRE_FALSE(ofp::parse_filter(packet, p.ports, f));
+        FlowKey key = f.match.value();
+        key.nw_ttl = 64;
+        Translation t;
+        REQUIRE(p.ofp.translate(key, t));
+        return std::make_pair(key, t);
+    };
+    // The traffic's megaflows now: bridged to a remote endpoint, routed to it, routed to
+    // a local VM, and one to an address the batch will add (dropped for now).
+    const std::vector<std::pair<FlowKey, Translation>> others = {
+        translate(kVm1 + ",dl_dst=52:54:00:00:01:07,tcp,nw_src=10.1.0.11,nw_dst=10.1.0.27,tp_dst=80"),
+        translate(kVm2 + ",dl_dst=0a:56:00:00:13:89,tcp,nw_src=10.1.1.12,nw_dst=10.1.0.27,tp_dst=80"),
+        translate(kVm2 + ",dl_dst=0a:56:00:00:13:89,tcp,nw_src=10.1.1.12,nw_dst=10.1.0.11,tp_dst=22"),
+    };
+    const auto newcomer = translate(kVm1 + ",dl_dst=0a:56:00:00:13:89,tcp,nw_src=10.1.0.11,nw_dst=10.1.0.150,tp_dst=80");
+    CHECK(others[1].second.written != 0);   // routed: mod_dl_src and dec_ttl before table 43
+    uint64_t tables = 0;
+    std::vector<RuleChange> rules;
+    p.ofp.take_changes(tables, &rules);   // what building the VPC changed
+    std::vector<Op> batch;
+    for (int i = 100; i < 200; i++) {
+        char mac[24];
+        snprintf(mac, sizeof mac, "52:54:00:00:02:%02x", i);
+        batch.push_back(add_endpoint("blue", mac, "10.1.0." + std::to_string(i), "192.0.2.2"));
+    }
+    REQUIRE(!p.apply(batch));
+    REQUIRE_FALSE(p.ofp.take_changes(tables, &rules));
+    CHECK(tables == 0);           // every changed rule listed, no table named
+    CHECK(rules.size() == 200);   // ARP and forwarding, per endpoint
+    const RuleChangeSet set(rules);
+    for (const auto& [key, t] : others) CHECK_FALSE(set.may_meet(t.tables, t.written, key, t.mask));
+    CHECK(set.may_meet(newcomer.second.tables, newcomer.second.written, newcomer.first, newcomer.second.mask));
 }
