@@ -323,6 +323,17 @@ size_t Datapath::revalidate(bool force_retranslate) {
     return revalidate_pass(true, force_retranslate ? Retranslate::All : Retranslate::None, 0, nullptr);
 }
 
+size_t Datapath::flush_megaflows() {
+    revalidate(false);   // counts to the rules before the megaflows go
+    std::vector<Megaflow*>& flows = reval_flows_;
+    classifier_->collect(flows);
+    for (Megaflow* f : flows) classifier_->remove(f);
+    const size_t n = flows.size();
+    flows.clear();
+    classifier_->reclaim();
+    return n;
+}
+
 size_t Datapath::revalidate_tables(uint64_t tables, std::vector<RuleChange> rules) {
     const RuleChangeSet set(std::move(rules));
     return revalidate_pass(false, tables || !set.empty() ? Retranslate::Tables : Retranslate::None, tables, &set);

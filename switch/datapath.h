@@ -111,6 +111,10 @@ public:
     // control thread's CPUs); classifier changes are applied afterwards, sequentially.
     // Without force_retranslate: stats and idle expiry only.
     size_t revalidate(bool force_retranslate);
+    // Empties the megaflow cache (ovs-appctl dpctl/del-flows): their stats are pushed to
+    // the rules first, so no count is lost; the next packets upcall and install them
+    // afresh. Returns how many were removed. Control thread.
+    size_t flush_megaflows();
     // After a change confined to the rules of some tables: re-translates only the
     // megaflows whose translation looked up one of `tables` (a bloom, bit = table id %
     // 64; Megaflow::tables), or may meet one of `rules` (the rules that came, went or

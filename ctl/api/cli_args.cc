@@ -392,6 +392,11 @@ ParseStatus build_dump_meters(const Parsed& p, api::Request& req, Options&, std:
     return ParseStatus::kOk;
 }
 
+ParseStatus build_del_dpflows(const Parsed&, api::Request& req, Options&, std::string&, std::istream&) {
+    req.mutable_del_dpflows();
+    return ParseStatus::kOk;
+}
+
 ParseStatus build_dump_dpflows(const Parsed&, api::Request& req, Options&, std::string&,
                                std::istream&) {
     req.mutable_dump_dpflows();
@@ -471,6 +476,7 @@ const std::vector<Command>& table() {
          build_fdb_show},
         {{"fdb-flush", "[PORT]", "forget learned MACs (of PORT)", "Datapath"}, 0, 1, build_fdb_flush},
         {{"dump-dpflows", "", "print datapath megaflows", "Datapath"}, 0, 0, build_dump_dpflows},
+        {{"del-dpflows", "", "empty the megaflow cache", "Datapath"}, 0, 0, build_del_dpflows},
         {{"set-uplink", "PORT local-ip=IP[/LEN] [gateway=IP] [mtu=N]",
           "make PORT the VTEP (creates vxlan0, gre0)", "Overlay"}, 2, 4, build_set_uplink},
         {{"del-uplink", "", "remove the VTEP configuration", "Overlay"}, 0, 0, build_del_uplink},

@@ -124,6 +124,7 @@ Body expected_body(const api::Request& req) {
     case api::Request::kTrace: return Body::kTrace;
     case api::Request::kFdbShow: return Body::kFdbShow;
     case api::Request::kFdbFlush: return Body::kFdbFlush;
+    case api::Request::kDelDpflows: return Body::kDelDpflows;
     case api::Request::kAddGroup: return Body::kAddGroup;
     case api::Request::kDelGroups: return Body::kDelGroups;
     case api::Request::kDumpGroups: return Body::kDumpGroups;
@@ -489,6 +490,7 @@ std::string format_text(const api::Response& resp) {
     case Body::kAddMeter:
     case Body::kDelMeters:
     case Body::kFdbFlush:
+    case Body::kDelDpflows:
     case Body::BODY_NOT_SET:
         break;
     }

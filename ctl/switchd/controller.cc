@@ -318,6 +318,9 @@ void Controller::handle(const api::Request& req, api::Response& resp) {
     case api::Request::kDelFlows: return del_flows(req.del_flows(), resp);
     case api::Request::kDumpFlows: return dump_flows(req.dump_flows(), resp);
     case api::Request::kDumpDpflows: return dump_dpflows(resp);
+    case api::Request::kDelDpflows:
+        resp.mutable_del_dpflows()->set_deleted(static_cast<uint32_t>(dp_.flush_megaflows()));
+        return;
     case api::Request::kShow: return show(resp);
     case api::Request::kPortStats: return port_stats(req.port_stats(), resp);
     case api::Request::kPmdStats: return pmd_stats(req.pmd_stats(), resp);

@@ -198,6 +198,21 @@ class Pipeline(SwitchTestCase):
         self.assertEqual(self.sw.json("fdb-show")["entries"], [])
         self.assertIn("no port named 'vm9'", self.sw.ctl_fail("fdb-flush", "vm9"))
 
+    def test_del_dpflows_empties_the_cache_and_keeps_the_counts(self):
+        self.sw.ctl("add-flow", "priority=100,in_port=vm1,actions=output:vm2")
+        send = ["--send", "vm1:dst=%s,count=200,rate=20000,flows=4,stream=1" % MAC2, "--recv", "vm2:expect=200"]
+        rep = self.run_traffic(self.vms(), send).run()
+        self.assertEqual(rep["vms"]["vm2"]["rx"]["valid"], 200)
+        self.assertGreater(len(self.sw.json("dump-dpflows")["flows"]), 0)
+        self.assertGreater(self.sw.json("del-dpflows")["deleted"], 0)
+        self.assertEqual(self.sw.json("dump-dpflows")["flows"], [])
+        self.assertEqual(int(self.sw.json("dump-flows")["flows"][0]["n_packets"]), 200)   # not lost
+        # Traffic goes on: the next packets upcall and install them again.
+        rep = self.run_traffic(self.vms(), send).run()
+        self.assertEqual(rep["vms"]["vm2"]["rx"]["valid"], 200)
+        self.assertGreater(len(self.sw.json("dump-dpflows")["flows"]), 0)
+        self.assertEqual(int(self.sw.json("dump-flows")["flows"][0]["n_packets"]), 400)
+
     def tx(self, port):
         return int(self.sw.port(port)["tx_packets"])
 

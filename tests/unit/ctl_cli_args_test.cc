@@ -255,6 +255,8 @@ TEST_CASE("pipeline commands build their requests", "[ctl][cli]") {
     CHECK(Parse({"fdb-flush", "vm2"}).req.fdb_flush().port() == "vm2");
     CHECK(Parse({"fdb-flush"}).req.has_fdb_flush());
     CHECK(Parse({"fdb-flush", "a", "b"}).status == ParseStatus::kUsageError);
+    CHECK(Parse({"del-dpflows"}).req.has_del_dpflows());
+    CHECK(Parse({"del-dpflows", "x"}).status == ParseStatus::kUsageError);
     Parse g({"add-group", "group_id=1,type=all,bucket=output:vm1"});
     CHECK(g.req.add_group().group() == "group_id=1,type=all,bucket=output:vm1");
     CHECK_FALSE(g.req.add_group().modify());

@@ -1044,6 +1044,7 @@ public:
         if (odd_rewrites_dst.load() && (rte_be_to_cpu_32(key.nw_dst) & 1)) out.written = 1u << nw_dst_word();
         out.actions.push_back(DpAction::output(out_port.load()));
         out.cache = !(no_cache_odd.load() && (rte_be_to_cpu_32(key.nw_dst) & 1));
+        out.rules.push_back(rule);
         return true;
     }
     static unsigned nw_dst_word() {
@@ -1058,6 +1059,7 @@ public:
     std::atomic<bool> moved_odd{false};
     std::atomic<bool> odd_rewrites_dst{false};   // as if an action rewrote nw_dst before a lookup
     std::atomic<bool> no_cache_odd{false};       // odd keys' translations are not to be cached
+    std::shared_ptr<CountingSink> rule = std::make_shared<CountingSink>();   // every megaflow's
 };
 
 // A datapath holding kFlows megaflows installed through a TablesTranslator.
@@ -1203,4 +1205,14 @@ TEST_CASE("revalidate: a megaflow whose translation is no longer to be cached is
     CHECK(env.dp->classifier().size() == TablesDatapath::kFlows / 2);
     CHECK(env.dp->classifier().lookup(reval_key(3)) == nullptr);
     CHECK(env.dp->classifier().lookup(reval_key(4)) != nullptr);
+}
+
+TEST_CASE("del-dpflows: every megaflow goes, its counts reach the rules first", "[switch][revalidate]") {
+    TablesDatapath env;
+    env.dp->classifier().lookup(reval_key(3))->packets.store(5);
+    CHECK(env.dp->flush_megaflows() == TablesDatapath::kFlows);
+    CHECK(env.xl.rule->packets.load() == 5);
+    CHECK(env.dp->classifier().size() == 0);
+    CHECK(env.dp->classifier().lookup(reval_key(3)) == nullptr);
+    CHECK(env.dp->flush_megaflows() == 0);
 }
