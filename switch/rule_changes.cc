@@ -67,6 +67,7 @@ RuleChangeSet::RuleChangeSet(std::vector<RuleChange> changes) : changes_(std::mo
         groups_.push_back(g);
         b = e;
     }
+    by_tables_ = groups_.size() > kMaxGroups;
     anchor_values_.resize(changes_.size());
     for (const Group& g : groups_)
         for (uint32_t i = g.begin; i < g.end; i++)
@@ -75,6 +76,7 @@ RuleChangeSet::RuleChangeSet(std::vector<RuleChange> changes) : changes_(std::mo
 
 bool RuleChangeSet::may_meet(uint64_t tables, uint32_t written, const FlowKey& key, const FlowKey& mask) const {
     if (!(tables & tables_)) return false;
+    if (by_tables_) return true;
     for (const Group& g : groups_) {
         if (!(tables & g.table_bit)) continue;
         if (g.anchor < 0) return true;   // its rules fix no bit: any lookup of the table may find them

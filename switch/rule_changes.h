@@ -13,7 +13,10 @@
 // on which all of a group's rules agree (in_port=vm2, ip) rule the whole group out when
 // the megaflow fixes one of them to another value. Otherwise the group is checked rule
 // by rule while it is small, and counted as met when it is not: a megaflow wrongly
-// counted as met is only re-translated for nothing, never kept wrong.
+// counted as met is only re-translated for nothing, never kept wrong. A megaflow costs a
+// look at every group; past kMaxGroups (rules of many different shapes, such as port
+// ranges) that would cost more than re-translating, so then every megaflow that looked
+// up one of the tables counts as met.
 //
 // Built and asked from the control thread's revalidation; may_meet() is const and may
 // be called concurrently (the TBB phase).
@@ -32,6 +35,8 @@ class RuleChangeSet {
 public:
     // Past this many rules a group whose anchor a megaflow does not fix counts as met.
     static constexpr size_t kLinearMax = 32;
+    // Past this many (table, mask) groups, the tables alone decide.
+    static constexpr size_t kMaxGroups = 64;
 
     RuleChangeSet() = default;
     explicit RuleChangeSet(std::vector<RuleChange> changes);
@@ -58,6 +63,7 @@ private:
     std::vector<uint64_t> anchor_values_;  // changes_[i].value's anchor word
     std::vector<Group> groups_;
     uint64_t tables_ = 0;
+    bool by_tables_ = false;   // more than kMaxGroups groups
 };
 
 }  // namespace vswitch

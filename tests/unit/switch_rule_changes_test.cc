@@ -170,6 +170,33 @@ TEST_CASE("rule changes: a large group is ruled out by the bits all its rules fi
     CHECK(set.may_meet(1, 1u << 0, k, m));
 }
 
+TEST_CASE("rule changes: past kMaxGroups shapes, the tables alone decide", "[switch][revalidate]") {
+    // Destination port ranges as masks: one group per (value, mask) shape.
+    std::vector<RuleChange> changes;
+    RuleChange c;
+    c.table_bit = uint64_t{1} << 44;
+    for (unsigned bits = 0; bits <= RuleChangeSet::kMaxGroups; bits++) {
+        c.mask.clear();
+        c.mask.tp_dst = htobe16(static_cast<uint16_t>(0xffff << (bits % 16)));
+        c.mask.nw_proto = static_cast<uint8_t>(0xff >> (bits / 16));   // still distinct shapes
+        c.value.clear();
+        changes.push_back(c);
+    }
+    FlowKey k, m;
+    k.clear();
+    m.clear();
+    k.nw_proto = 17;
+    m.nw_proto = 0xff;   // disagrees with every rule: only the tables can say it might meet
+    const RuleChangeSet many(changes);
+    CHECK(many.groups() == RuleChangeSet::kMaxGroups + 1);
+    CHECK(many.may_meet(uint64_t{1} << 44, 0, k, m));
+    CHECK_FALSE(many.may_meet(uint64_t{1} << 43, 0, k, m));
+    changes.pop_back();
+    const RuleChangeSet fewer(changes);
+    CHECK(fewer.groups() == RuleChangeSet::kMaxGroups);
+    CHECK_FALSE(fewer.may_meet(uint64_t{1} << 44, 0, k, m));   // each group ruled out
+}
+
 TEST_CASE("rule changes: tables and empty sets", "[switch][revalidate]") {
     const RuleChangeSet none;
     FlowKey k, m;
