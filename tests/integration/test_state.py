@@ -36,15 +36,23 @@ def add_endpoints(sw, first, n):
 
 
 class State(SwitchTestCase):
-    def test_unrestorable_port_is_kept_and_comes_back(self):
+    def start_with_vm1_kept(self, flows):
+        """vm1 (its socket in a directory that goes away) and vm2, then `flows`, then a
+        restart that cannot restore vm1: it is kept in the state file. Returns the
+        directory, for the test to create again."""
         d = os.path.join(self.dir, "sub")
         os.mkdir(d)
         self.sw.ctl("add-port", "vm1", "type=vhost-user", "mode=server", "path=" + os.path.join(d, "vm1.sock"))
         self.vm_port("vm2")
-        self.sw.ctl("add-flow", "in_port=vm1,actions=output:vm2")
+        for f in flows:
+            self.sw.ctl("add-flow", f)
         self.sw.stop()
         shutil.rmtree(d)                                 # vm1's socket cannot be created now
         self.sw.start()
+        return d
+
+    def test_unrestorable_port_is_kept_and_comes_back(self):
+        d = self.start_with_vm1_kept(["in_port=vm1,actions=output:vm2"])
         self.assertEqual([p["name"] for p in self.sw.json("show")["ports"]], ["vm2"])
         self.assertIn("kept in the state file", self.sw.log())
         # The flow naming vm1 was journaled: replayed, refused, kept.
@@ -66,15 +74,7 @@ class State(SwitchTestCase):
                          ["in_port=vm1", "in_port=vm2"])
 
     def test_replace_flows_drops_the_kept_flows_too(self):
-        d = os.path.join(self.dir, "sub")
-        os.mkdir(d)
-        self.sw.ctl("add-port", "vm1", "type=vhost-user", "mode=server", "path=" + os.path.join(d, "vm1.sock"))
-        self.vm_port("vm2")
-        self.sw.ctl("add-flow", "in_port=vm1,actions=output:vm2")
-        self.sw.ctl("add-flow", "in_port=vm2,actions=drop")
-        self.sw.stop()
-        shutil.rmtree(d)
-        self.sw.start()
+        d = self.start_with_vm1_kept(["in_port=vm1,actions=output:vm2", "in_port=vm2,actions=drop"])
         self.assertIn("(1 ports, 1 flows kept unrestored)", self.sw.log())
         # FILE is the whole set: the kept flow of vm1 goes with the others.
         path = os.path.join(self.dir, "flows.txt")
