@@ -450,17 +450,19 @@ void Controller::add_flows(const api::AddFlowsRequest& r, api::Response& resp) {
 
 void Controller::replace_flows(const api::ReplaceFlowsRequest& r, api::Response& resp) {
     std::vector<std::string> flows(r.flows().begin(), r.flows().end());
-    const Ofproto::Checkpoint before = ofp_.checkpoint();
+    const Ofproto::Checkpoint before = r.dry_run() ? nullptr : ofp_.checkpoint();
     Ofproto::ReplaceResult res;
     if (FlowError fe = ofp_.replace_flows(flows, vpc::kCookieTag << 56, vpc::kCookieTagMask, r.dry_run(), res))
         return flow_error(resp, fe, "flows");
     // FILE is the whole set: the flows kept from the state file for ports that were not
-    // restored go too (they would come back with their port otherwise).
-    if (!r.dry_run() && (res.changed() || unrestored_.flows_size())) {
+    // restored go too (they would come back with their port otherwise), and a dry run
+    // says so.
+    const auto kept = static_cast<size_t>(unrestored_.flows_size());
+    res.deleted += kept;
+    if (!r.dry_run() && (res.changed() || kept)) {
         store::JournalRecord rec;
         *rec.mutable_replace_flows()->mutable_flows() = r.flows();
         if (!journal_flows(rec, before, resp, "replaced")) return;
-        res.deleted += static_cast<size_t>(unrestored_.flows_size());
         unrestored_.clear_flows();
         revalidate_changed();
     }
@@ -470,8 +472,9 @@ void Controller::replace_flows(const api::ReplaceFlowsRequest& r, api::Response&
     out->set_deleted(static_cast<uint32_t>(res.deleted));
     out->set_unchanged(static_cast<uint32_t>(res.unchanged));
     out->set_skipped(static_cast<uint32_t>(res.skipped));
-    if (r.dry_run())   // a real replace can be large; what changed is in the counts
-        for (auto& l : res.diff) out->add_diff(std::move(l));
+    if (!r.dry_run()) return;   // a real replace can be large; what changed is in the counts
+    for (auto& l : res.diff) out->add_diff(std::move(l));
+    for (const auto& f : unrestored_.flows()) out->add_diff("-" + f);   // as stored, after the tables
 }
 
 void Controller::del_flows(const api::DelFlowsRequest& r, api::Response& resp) {

@@ -80,6 +80,9 @@ class State(SwitchTestCase):
         path = os.path.join(self.dir, "flows.txt")
         with open(path, "w") as f:
             f.write("priority=5,in_port=vm2,actions=drop\n")
+        d_run = self.sw.json("diff-flows", path)      # says so first
+        self.assertEqual((d_run["added"], d_run["deleted"]), (1, 2), d_run)
+        self.assertIn("-in_port=vm1,actions=output:vm2", d_run["diff"])
         r = self.sw.json("replace-flows", path)
         self.assertEqual((r["added"], r["deleted"], r["unchanged"]), (1, 2, 0), r)
         self.sw.kill()
