@@ -293,6 +293,75 @@ FlowError parse_resubmit(const Element& e, const PortDirectory& ports, OfActionL
     return {};
 }
 
+// dhcp_reply(KEY=VALUE,...): every key once but dns (up to 4); mac, server, ip and mask
+// required.
+FlowError parse_dhcp_reply(const Element& e, OfActionList& out) {
+    if (e.sep != '(' || e.text.back() != ')')
+        return error("dhcp_reply: expected dhcp_reply(mac=MAC,server=IP,ip=IP,mask=MASK,...)", e.text);
+    encap::DhcpConfig c;
+    std::vector<std::string_view> seen;
+    std::string_view rest = e.value;
+    while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        const std::string_view item = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        const size_t eq = item.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            return error("dhcp_reply: expected KEY=VALUE, got '" + std::string(item) + "'", e.text);
+        const std::string_view key = item.substr(0, eq), val = item.substr(eq + 1);
+        auto fail = [&](const std::string& why) {
+            return error("dhcp_reply: " + std::string(key) + ": " + why, e.text);
+        };
+        if (key != "dns") {
+            for (std::string_view s : seen)
+                if (s == key) return fail("given twice");
+            seen.push_back(key);
+        }
+        std::string err;
+        uint32_t addr = 0;
+        const bool is_addr = key == "server" || key == "ip" || key == "mask" || key == "router" || key == "dns";
+        if (is_addr && !(err = parse_ipv4(val, addr)).empty()) return fail(err);
+        if (key == "mac") {
+            if (!(err = parse_mac(val, c.server_mac)).empty()) return fail(err);
+            if (c.server_mac[0] & 1) return fail("the MAC must be unicast");
+        } else if (key == "mask") {
+            if (addr == 0 || (~addr & (~addr + 1))) return fail("'" + std::string(val) + "' is not a netmask");
+            c.netmask = addr;
+        } else if (is_addr) {
+            if (addr == 0 || addr == 0xffffffffu || (addr >> 28) == 0xe)
+                return fail("'" + std::string(val) + "' is not a unicast address");
+            if (key == "server") c.server_ip = addr;
+            else if (key == "ip") c.client_ip = addr;
+            else if (key == "router") c.router = addr;
+            else if (c.n_dns == encap::DhcpConfig::kMaxDns)
+                return fail("at most " + std::to_string(encap::DhcpConfig::kMaxDns) + " servers");
+            else c.dns[c.n_dns++] = addr;
+        } else if (key == "mtu" || key == "lease") {
+            uint64_t v = 0;
+            if (!(err = parse_uint(val, key == "mtu" ? 65535 : 0xffffffffu, v)).empty()) return fail(err);
+            if (key == "mtu" && v < 68) return fail("below 68, the IPv4 minimum");
+            if (key == "lease" && v == 0) return fail("must be at least 1 second");
+            if (key == "mtu") c.mtu = static_cast<uint16_t>(v);
+            else c.lease = static_cast<uint32_t>(v);
+        } else {
+            return error("dhcp_reply: unknown key '" + std::string(key) +
+                             "' (mac, server, ip, mask, router, dns, mtu, lease)",
+                         e.text);
+        }
+    }
+    for (std::string_view need : {"mac", "server", "ip", "mask"}) {
+        bool found = false;
+        for (std::string_view s : seen) found |= s == need;
+        if (!found) return error("dhcp_reply: missing " + std::string(need) + "=", e.text);
+    }
+    // /31 and /32 have no network or broadcast address (RFC 3021).
+    const uint32_t host = c.client_ip & ~c.netmask;
+    if (c.netmask < 0xfffffffeu && (host == 0 || host == ~c.netmask))
+        return error("dhcp_reply: ip: the network or broadcast address of its subnet", e.text);
+    out.push_back(DhcpReplyAction{c});
+    return {};
+}
+
 FlowError parse_note(const Element& e, OfActionList& out) {
     NoteAction n;
     int hi = -1;
@@ -374,7 +443,7 @@ FlowError parse_actions(std::string_view text, const PortDirectory& ports, OfAct
                         const ActionContext& ctx) {
     out.clear();
     const Element* drop = nullptr;
-    const Element* terminal = nullptr;           // drop:REASON, arp_reply or icmp_echo_reply seen
+    const Element* terminal = nullptr;           // drop:REASON, arp_reply, icmp_echo_reply, dhcp_reply
     const Element* last_instruction = nullptr;   // write_metadata or goto_table seen
     bool saw_goto = false;
     std::vector<Element> elems = split_actions(text);
@@ -416,6 +485,9 @@ FlowError parse_actions(std::string_view text, const PortDirectory& ports, OfAct
                 return error("arp_reply: " + err, e.text);
             if (a.mac[0] & 1) return error("arp_reply: the MAC must be unicast", e.text);
             out.push_back(a);
+            terminal = &e;
+        } else if (iequals(k, "dhcp_reply")) {
+            if (FlowError err = parse_dhcp_reply(e, out)) return err;
             terminal = &e;
         } else if (iequals(k, "icmp_echo_reply")) {
             if (FlowError err = need_bare("icmp_echo_reply")) return err;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ofproto/mf_fields.h"
+#include "overlay/encap/dhcp_reply.h"
 
 namespace vswitch::ofp {
 
@@ -159,6 +160,17 @@ struct IcmpEchoReplyAction {
     bool operator==(const IcmpEchoReplyAction&) const = default;
 };
 
+// dhcp_reply(mac=MAC,server=IP,ip=IP,mask=MASK[,router=IP][,dns=IP]...[,mtu=N][,lease=S])
+// (extension, not in ovs-ofctl; OVN's put_dhcp_opts in one action) — the DHCPv4 server
+// of a port: a DHCP request becomes its answer (encap/dhcp_reply.h: OFFER/ACK of `ip`
+// with the options given, NAK for another address) sent by MAC/`server` back out of the
+// ingress port; a release or decline is dropped as dhcp_consumed, anything else as
+// action_failed. Ends the packet's path (must be last).
+struct DhcpReplyAction {
+    encap::DhcpConfig cfg;
+    bool operator==(const DhcpReplyAction&) const = default;
+};
+
 // drop:REASON (extension) — drop, counted in the datapath's drop statistics under
 // REASON (one of the pipeline reasons of drop_reasons.h, e.g. vpc_spoofed). Ends the
 // packet's path (must be last); outputs before it still happen.
@@ -171,7 +183,8 @@ using OfAction = std::variant<OutputAction, InPortAction, FloodAction, NormalAct
                               ResubmitAction, GotoTableAction, SetFieldAction, LoadAction,
                               MoveAction, ModVlanAction, PushVlanAction, PopVlanAction,
                               DecTtlAction, WriteMetadataAction, NoteAction, GroupAction,
-                              MeterAction, ArpReplyAction, IcmpEchoReplyAction, NamedDropAction>;
+                              MeterAction, ArpReplyAction, IcmpEchoReplyAction, DhcpReplyAction,
+                              NamedDropAction>;
 using OfActionList = std::vector<OfAction>;   // empty = drop
 
 template <class... Fs>

@@ -189,6 +189,16 @@ std::string format_action(const OfAction& a, const PortDirectory& ports) {
             [&](const MeterAction& m) { return "meter:" + std::to_string(m.id); },
             [&](const ArpReplyAction& a) { return "arp_reply:" + format_mac(a.mac); },
             [&](const IcmpEchoReplyAction&) { return std::string("icmp_echo_reply"); },
+            [&](const DhcpReplyAction& d) {
+                const encap::DhcpConfig& c = d.cfg;
+                std::string s = "dhcp_reply(mac=" + format_mac(c.server_mac) + ",server=" +
+                                format_ipv4(c.server_ip) + ",ip=" + format_ipv4(c.client_ip) +
+                                ",mask=" + format_ipv4(c.netmask);
+                if (c.router) s += ",router=" + format_ipv4(c.router);
+                for (unsigned i = 0; i < c.n_dns; i++) s += ",dns=" + format_ipv4(c.dns[i]);
+                if (c.mtu) s += ",mtu=" + std::to_string(c.mtu);
+                return s + ",lease=" + std::to_string(c.lease) + ")";
+            },
             [&](const NamedDropAction& d) {
                 return std::string("drop:") + drop_reason_name(static_cast<DropReason>(d.reason));
             },

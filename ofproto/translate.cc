@@ -479,6 +479,7 @@ private:
                            },
                            [&](const ArpReplyAction& a) { arp_reply(a); },
                            [&](const IcmpEchoReplyAction&) { icmp_echo_reply(); },
+                           [&](const DhcpReplyAction& a) { dhcp_reply(a); },
                            [&](const NamedDropAction& d) {
                                out_.actions.push_back(DpAction::drop(d.reason));
                                stopped_ = true;
@@ -532,8 +533,23 @@ private:
         reply_to_sender(DpAction::icmp_echo_reply());
     }
 
-    // An answer made of the packet (arp_reply, icmp_echo_reply) goes back where the
-    // packet came from.
+    // Only a DHCP client's datagram (UDP 68 -> 67) is answered; the message itself is
+    // the datapath's to check, per packet (encap::dhcp_make_reply).
+    void dhcp_reply(const DhcpReplyAction& a) {
+        stopped_ = true;
+        read_field(Field::DlType);
+        if (st_.w.dl_type != htons(0x0800)) return say("dhcp_reply: not IPv4, dropped");
+        read_field(Field::NwProto);
+        if (st_.w.nw_proto != 17) return say("dhcp_reply: not UDP, dropped");
+        read_field(Field::TpSrc);   // a later fragment has none (flow_key.h)
+        read_field(Field::TpDst);
+        if (st_.w.tp_src != htons(68) || st_.w.tp_dst != htons(67))
+            return say("dhcp_reply: not a DHCP request (UDP 68 -> 67), dropped");
+        reply_to_sender(out_.actions.dhcp_reply(a.cfg));
+    }
+
+    // An answer made of the packet (arp_reply, icmp_echo_reply, dhcp_reply) goes back
+    // where the packet came from.
     void reply_to_sender(const DpAction& make_reply) {
         commit();
         out_.actions.push_back(make_reply);

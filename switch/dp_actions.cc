@@ -33,6 +33,7 @@ ArgKind arg_kind(DpActionType t) {
     case DpActionType::PopVlan:
     case DpActionType::DecTtl:
     case DpActionType::IcmpEchoReply:
+    case DpActionType::DhcpReply:
     case DpActionType::TunnelPush: return ArgKind::Port;   // the templates compare in the list
     // The struct comment puts the meter id in `port`, the enum comment in arg.u32:
     // compare both so either convention works.
@@ -96,10 +97,21 @@ std::string one_to_string(const DpAction& a,
         return std::string("drop(") + drop_reason_name(static_cast<DropReason>(a.arg.u32)) + ")";
     case DpActionType::ArpReply: return "arp_reply(" + mac_str(a.arg.mac) + ")";
     case DpActionType::IcmpEchoReply: return "icmp_echo_reply";
+    case DpActionType::DhcpReply: return "dhcp_reply(" + std::to_string(a.port) + ")";
     case DpActionType::Meter: return "meter(" + std::to_string(a.port) + ")";
     case DpActionType::Recirculate: return "recirc(" + std::to_string(a.arg.u32) + ")";
     }
     return "unknown(" + std::to_string(static_cast<unsigned>(a.type)) + ")";
+}
+
+// The answer's content, as dump-dpflows shows it.
+std::string dhcp_str(const encap::DhcpConfig& c) {
+    auto ip = [](uint32_t host) { return ipv4_str(__builtin_bswap32(host)); };
+    std::string s = "ip=" + ip(c.client_ip) + ",mask=" + ip(c.netmask) + ",server=" + ip(c.server_ip);
+    if (c.router) s += ",router=" + ip(c.router);
+    for (unsigned i = 0; i < c.n_dns && i < encap::DhcpConfig::kMaxDns; i++) s += ",dns=" + ip(c.dns[i]);
+    if (c.mtu) s += ",mtu=" + std::to_string(c.mtu);
+    return s + ",lease=" + std::to_string(c.lease);
 }
 
 }  // namespace
@@ -118,7 +130,8 @@ bool DpAction::operator==(const DpAction& o) const {
 }
 
 bool DpActionList::operator==(const DpActionList& o) const {
-    return static_cast<const Base&>(*this) == static_cast<const Base&>(o) && tunnels == o.tunnels;
+    return static_cast<const Base&>(*this) == static_cast<const Base&>(o) && tunnels == o.tunnels &&
+           dhcp == o.dhcp;
 }
 
 std::string dp_actions_to_string(const DpActionList& acts,
@@ -129,6 +142,8 @@ std::string dp_actions_to_string(const DpActionList& acts,
         if (!out.empty()) out += ',';
         if (a.type == DpActionType::TunnelPush && a.port < acts.tunnels.size())
             out += "tunnel_push(" + encap::describe(acts.tunnel(a)) + ")";
+        else if (a.type == DpActionType::DhcpReply && a.port < acts.dhcp.size())
+            out += "dhcp_reply(" + dhcp_str(acts.dhcp[a.port]) + ")";
         else
             out += one_to_string(a, port_name);
     }

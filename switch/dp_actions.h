@@ -15,6 +15,7 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "overlay/encap/dhcp_reply.h"
 #include "overlay/encap/tunnel_header.h"
 
 namespace vswitch {
@@ -50,6 +51,11 @@ enum class DpActionType : uint8_t {
     IcmpEchoReply,   // no argument: turns an ICMPv4 echo request into its echo reply
                      // (encap::icmp_make_echo_reply); other packets are dropped
                      // ("action_failed"). The translation outputs it to in_port.
+    DhcpReply,       // port: index of the server's answer in DpActionList::dhcp; turns a
+                     // DHCPv4 request into its answer (encap::dhcp_make_reply); requests
+                     // that get none (release, decline) are dropped as "dhcp_consumed",
+                     // other packets as "action_failed". The translation outputs it to
+                     // in_port.
 };
 
 struct DpAction {
@@ -134,8 +140,9 @@ private:
 // An empty list means drop (counted under "flow_drop").
 //
 // The actions plus the out-of-line data some of them need: TunnelPush's outer header
-// template (64 bytes, too big for a DpAction) lives in `tunnels`, so the template is
-// immutable and freed together with the list (one RCU lifetime, no shared table).
+// template (64 bytes, too big for a DpAction) lives in `tunnels`, DhcpReply's answer in
+// `dhcp`, so they are immutable and freed together with the list (one RCU lifetime, no
+// shared table). (`dhcp` sits in the padding before a Megaflow's keys: no bigger.)
 //
 // Up to kInline actions are stored in the object itself (small_vector): a megaflow holds
 // its list inline (megaflow.h), so executing it touches no other allocation.
@@ -158,9 +165,20 @@ struct DpActionList : boost::container::small_vector<DpAction, kDpInlineActions>
         push_back(a);
     }
     const encap::TunnelHeader& tunnel(const DpAction& push) const { return tunnels[push.port]; }
+    std::vector<encap::DhcpConfig> dhcp;
+
+    // DhcpReply for c (stored in `dhcp`); not appended: the caller places it.
+    DpAction dhcp_reply(const encap::DhcpConfig& c) {
+        DpAction a{};
+        a.type = DpActionType::DhcpReply;
+        a.port = static_cast<uint32_t>(dhcp.size());
+        dhcp.push_back(c);
+        return a;
+    }
     void clear() {
         Base::clear();
         tunnels.clear();
+        dhcp.clear();
     }
     bool operator==(const DpActionList& o) const;
 };

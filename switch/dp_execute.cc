@@ -15,6 +15,7 @@
 #include "flow_hash.h"
 #include "flow_key.h"
 #include "meters.h"
+#include "overlay/encap/dhcp_reply.h"
 #include "overlay/encap/icmp_echo.h"
 #include "wire.h"
 
@@ -38,7 +39,8 @@ inline bool is_modifying(DpActionType t) {
     case DpActionType::SetTpDst:
     case DpActionType::TunnelPush:
     case DpActionType::ArpReply:
-    case DpActionType::IcmpEchoReply: return true;
+    case DpActionType::IcmpEchoReply:
+    case DpActionType::DhcpReply: return true;
     default: return false;
     }
 }
@@ -555,6 +557,16 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
         case DpActionType::IcmpEchoReply:
             for (uint16_t i = 0; i < b.size(); i++)
                 if (!encap::icmp_make_echo_reply(b.pkt(i))) b.mark(i, DropReason::ActionFailed);
+            parsed = false;
+            break;
+        case DpActionType::DhcpReply:
+            for (uint16_t i = 0; i < b.size(); i++) {
+                const encap::DhcpResult r =
+                    a.port < acts.dhcp.size() ? encap::dhcp_make_reply(b.pkt(i), acts.dhcp[a.port])
+                                              : encap::DhcpResult::Invalid;
+                if (r == encap::DhcpResult::Consumed) b.mark(i, DropReason::DhcpConsumed);
+                else if (r != encap::DhcpResult::Reply) b.mark(i, DropReason::ActionFailed);
+            }
             parsed = false;
             break;
         case DpActionType::TunnelPush:

@@ -38,6 +38,8 @@ enum class DropReason : uint8_t {
     TunnelNoRoute,     // output to a tunnel with no uplink/local IP or no remote IP
     RecircDepth,       // a decapsulated packet asked to be decapsulated again
     ArpConsumed,       // an underlay ARP reply for us: learned, not forwarded
+    DhcpConsumed,      // a DHCP release/decline, or a request to another server, taken
+                       // by dhcp_reply: nothing to answer
     // Named drops the pipeline asks for (drop:REASON, used by the VPC rules).
     VpcSpoofed,        // a VM sent from a MAC/IP it is not bound to
     VpcUnknownVni,     // tunnel packet whose VNI no VPC has
@@ -76,6 +78,7 @@ inline const char* drop_reason_name(DropReason r) {
     case DropReason::TunnelNoRoute: return "tunnel_no_route";
     case DropReason::RecircDepth: return "recirc_depth";
     case DropReason::ArpConsumed: return "arp_consumed";
+    case DropReason::DhcpConsumed: return "dhcp_consumed";
     case DropReason::VpcSpoofed: return "vpc_spoofed";
     case DropReason::VpcUnknownVni: return "vpc_unknown_vni";
     case DropReason::VpcUnknownHost: return "vpc_unknown_host";

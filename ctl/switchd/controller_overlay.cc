@@ -113,7 +113,12 @@ void Controller::sync_overlay() {
             cfg.underlay = ofp::Underlay{};
         }
     }
+    // The VMs' MTU follows the underlay's (their DHCP answers tell it); 1500 until an
+    // uplink is active.
+    const uint16_t mtu = cfg.underlay.port ? cfg.underlay.mtu : 1500;
     ofp_.set_overlay(std::move(cfg));
+    if (FlowError fe = vpc_.manager().set_underlay_mtu(mtu))
+        fprintf(stderr, "switchd: VPC DHCP answers not updated for MTU %u: %s\n", mtu, fe.message.c_str());
 }
 
 // Each set-uplink makes sure vxlan0 and gre0 exist (the VPC layer's tunnel ports).

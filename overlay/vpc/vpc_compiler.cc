@@ -83,6 +83,11 @@ std::vector<std::pair<uint16_t, uint16_t>> port_range_masks(uint16_t lo16, uint1
     return out;
 }
 
+uint16_t vm_mtu(uint16_t underlay_mtu, Encap e) {
+    const uint16_t overhead = e == Encap::Gre ? kGreOverhead : kVxlanOverhead;
+    return underlay_mtu > 576 + overhead ? static_cast<uint16_t>(underlay_mtu - overhead) : 576;
+}
+
 void Compiler::global(Encap e, RuleSink& out) const {
     const std::string& tun = tunnel_port(e);
     if (!port_exists(tun)) return;
@@ -184,6 +189,28 @@ void Compiler::binding(const Vpc& v, const Binding& b, RuleSink& out) const {
     out.add(c, Flow(kTableIngress, kPrioObject, c).m("reg7", id).a("drop:vpc_security_denied").take());
 }
 
+// Renewals come unicast from the bound IP to the gateway, first leases from 0.0.0.0 to
+// the broadcast address: the rule matches neither address. It answers only the port's
+// MAC (dhcp_reply also wants chaddr to be it), so a VM cannot lease for another.
+void Compiler::dhcp(const Vpc& v, const Binding& b, RuleSink& out) const {
+    if (!port_exists(b.port) || b.ips.empty()) return;
+    const Subnet* s = v.subnet_of(b.ips.front());
+    if (!s) return;
+    const uint64_t c = dhcp_cookie(v, b);
+    const std::string gw = format_ip(s->gateway);
+    out.add(c, Flow(kTableClassify, kPrioDhcp, c)
+                   .m("udp", "")
+                   .m("in_port", b.port)
+                   .m("dl_src", format_mac(b.mac))
+                   .m("tp_src", "68")
+                   .m("tp_dst", "67")
+                   .a("dhcp_reply(mac=" + format_mac(v.rmac()) + ",server=" + gw + ",ip=" +
+                      format_ip(b.ips.front()) + ",mask=" + format_ip(s->cidr.mask()) +
+                      ",router=" + gw + ",mtu=" + std::to_string(vm_mtu(opts_.underlay_mtu, v.encap)) +
+                      ",lease=" + std::to_string(kDhcpLease) + ")")
+                   .take());
+}
+
 void Compiler::egress_default(const Vpc& v, const Binding& b, RuleSink& out) const {
     if (!port_exists(b.port)) return;
     const uint64_t c = egress_default_cookie(v, b);
@@ -258,6 +285,7 @@ void Compiler::all(const Vpc& v, RuleSink& out) const {
     for (const auto& [p, b] : v.bindings) {
         binding(v, b, out);
         egress_default(v, b, out);
+        dhcp(v, b, out);
     }
     for (const auto& [m, e] : v.endpoints) endpoint(v, e, out);
     for (const auto& [ip, h] : v.hosts) host(v, ip, h, out);
@@ -270,6 +298,7 @@ void Compiler::del_all(const Vpc& v, RuleSink& out) const {
     for (const auto& [p, b] : v.bindings) {
         out.del(binding_cookie(v, b));
         out.del(egress_default_cookie(v, b));
+        out.del(dhcp_cookie(v, b));
     }
     for (const auto& [m, e] : v.endpoints) out.del(endpoint_cookie(v, e));
     for (const auto& [ip, h] : v.hosts) out.del(host_cookie(v, h));

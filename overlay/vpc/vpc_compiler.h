@@ -5,7 +5,9 @@
 //
 //   table 0   classify   VM port: own MAC+IP -> metadata = VPC|from-VM, reg6 = binding,
 //                        IP -> 41, ARP -> 40; anything else from the port -> drop
-//                        (vpc_spoofed). Tunnel port: (VNI, remote host) -> metadata =
+//                        (vpc_spoofed); a DHCP request from the port's MAC -> dhcp_reply
+//                        (its first IP, the subnet's mask and gateway, the VPC's MTU).
+//                        Tunnel port: (VNI, remote host) -> metadata =
 //                        VPC, -> 43; known VNI, unknown host -> drop (vpc_unknown_host);
 //                        unknown VNI -> drop (vpc_unknown_vni).
 //   table 40  ARP        request for a known IP (binding, endpoint, gateway) ->
@@ -44,6 +46,8 @@ inline constexpr unsigned kTableRoute = 42;
 inline constexpr unsigned kTableForward = 43;
 inline constexpr unsigned kTableIngress = 44;
 
+inline constexpr uint16_t kPrioDhcp = 40200;      // table 0: a VM's DHCP requests (renewals
+                                                  // come from its IP: above kPrioAllow)
 inline constexpr uint16_t kPrioAllow = 40100;     // table 0: admitted traffic
 inline constexpr uint16_t kPrioGuard = 40000;     // table 0: spoof / unknown-host drops
 inline constexpr uint16_t kPrioUnknownVni = 1;    // table 0: anything else on a tunnel port
@@ -65,6 +69,7 @@ enum class Kind : uint8_t {
     Endpoint = 6,        // ARP, forward to the tunnel
     Host = 7,            // tunnel classify for (VNI, host)
     Rule = 8,            // one security rule
+    Dhcp = 9,            // a binding's DHCP answer (id = binding id)
 };
 inline constexpr uint64_t kCookieTag = 0x56;
 inline constexpr uint64_t kCookieTagMask = 0xff00000000000000ull;
@@ -99,7 +104,18 @@ struct RecordingSink final : RuleSink {
 struct CompilerOptions {
     std::string vxlan_port = "vxlan0";
     std::string gre_port = "gre0";
+    uint16_t underlay_mtu = 1500;   // largest outer IP packet (set-uplink mtu=)
 };
+
+// Encapsulation overhead on the underlay: outer IPv4 + UDP + VXLAN, or IPv4 + GRE with
+// key, plus the inner Ethernet header, which the VM's MTU does not count.
+inline constexpr uint16_t kVxlanOverhead = 20 + 8 + 8 + 14;
+inline constexpr uint16_t kGreOverhead = 20 + 4 + 4 + 14;
+// The IP MTU a VM of a VPC with encapsulation e gets by DHCP (option 26): what fits in
+// an underlay packet of underlay_mtu bytes, so nothing it sends is refused as too big
+// (tunnel_mtu_exceeded). At least 576 (RFC 791's datagram every host must accept).
+uint16_t vm_mtu(uint16_t underlay_mtu, Encap e);
+inline constexpr uint32_t kDhcpLease = 86400;   // seconds: the binding is the lease
 
 class Compiler {
 public:
@@ -111,6 +127,8 @@ public:
         return e == Encap::Gre ? opts_.gre_port : opts_.vxlan_port;
     }
     bool port_exists(std::string_view name) const { return !exists_ || exists_(name); }
+    uint16_t underlay_mtu() const { return opts_.underlay_mtu; }
+    void set_underlay_mtu(uint16_t mtu) { opts_.underlay_mtu = mtu; }
 
     static uint64_t global_cookie(Encap e) { return make_cookie(0, Kind::Global, uint32_t(e) + 1); }
     static uint64_t vpc_cookie(const Vpc& v) { return make_cookie(v.index, Kind::Vpc, 0); }
@@ -122,6 +140,7 @@ public:
     static uint64_t endpoint_cookie(const Vpc& v, const Endpoint& e) { return make_cookie(v.index, Kind::Endpoint, e.id); }
     static uint64_t host_cookie(const Vpc& v, const HostRef& h) { return make_cookie(v.index, Kind::Host, h.id); }
     static uint64_t rule_cookie(const Vpc& v, const SecurityRule& r) { return make_cookie(v.index, Kind::Rule, r.id); }
+    static uint64_t dhcp_cookie(const Vpc& v, const Binding& b) { return make_cookie(v.index, Kind::Dhcp, b.id); }
 
     // Each emits the rules of one object under its cookie (RuleSink::add only).
     void global(Encap e, RuleSink& out) const;
@@ -132,6 +151,8 @@ public:
     void endpoint(const Vpc& v, const Endpoint& e, RuleSink& out) const;
     void host(const Vpc& v, uint32_t host_ip, const HostRef& h, RuleSink& out) const;
     void rule(const Vpc& v, const Binding& b, const SecurityRule& r, RuleSink& out) const;
+    // The DHCP server of a bound port (none without IPs). Depends on the underlay MTU.
+    void dhcp(const Vpc& v, const Binding& b, RuleSink& out) const;
 
     // Every rule of a VPC (not the global ones), and the cookies they use.
     void all(const Vpc& v, RuleSink& out) const;

@@ -256,6 +256,7 @@ private:
         });
         c_.binding(v, it->second, out_);
         c_.egress_default(v, it->second, out_);
+        c_.dhcp(v, it->second, out_);
         return {};
     }
 
@@ -269,6 +270,7 @@ private:
         Binding b = v.bindings.at(spec.port);
         out_.del(Compiler::binding_cookie(v, b));
         out_.del(Compiler::egress_default_cookie(v, b));
+        out_.del(Compiler::dhcp_cookie(v, b));
         ids_.give(b.id, undo_);
         v.bindings.erase(b.port);
         v.binding_mac.erase(b.mac);
@@ -633,8 +635,10 @@ FlowError VpcManager::port_changed(std::string_view port, bool* changed) {
         const Binding& b = v.bindings.at(std::string(port));
         cs.del(Compiler::binding_cookie(v, b));
         cs.del(Compiler::egress_default_cookie(v, b));
+        cs.del(Compiler::dhcp_cookie(v, b));
         compiler_.binding(v, b, cs);
         compiler_.egress_default(v, b, cs);
+        compiler_.dhcp(v, b, cs);
         auto r = v.rules.lower_bound(RuleKey{b.port, Direction::Ingress, Proto::Any, Cidr{}, 0, 0});
         for (; r != v.rules.end() && r->first.port == b.port; ++r) {
             cs.del(Compiler::rule_cookie(v, r->second));
@@ -655,6 +659,23 @@ FlowError VpcManager::apply_deferred() {
     impl_->deferring = false;
     ChangeSet cs = std::move(impl_->deferred);
     impl_->deferred = ChangeSet{};
+    if (cs.empty()) return {};
+    return ofp_.apply_batch(cs.take_adds(), cs.dels());
+}
+
+FlowError VpcManager::set_underlay_mtu(uint16_t mtu) {
+    if (mtu == compiler_.underlay_mtu()) return {};
+    compiler_.set_underlay_mtu(mtu);
+    ChangeSet cs;
+    for (const auto& [name, v] : model_.vpcs)
+        for (const auto& [port, b] : v->bindings) {
+            cs.del(Compiler::dhcp_cookie(*v, b));
+            compiler_.dhcp(*v, b, cs);
+        }
+    if (impl_->deferring) {
+        impl_->deferred.merge(std::move(cs));
+        return {};
+    }
     if (cs.empty()) return {};
     return ofp_.apply_batch(cs.take_adds(), cs.dels());
 }
@@ -684,7 +705,11 @@ void count(VpcStats& s, const CookieCounters& r, const std::unordered_map<uint32
         else if (r.table == kTableArp || r.table == kTableForward) drop("vpc_no_route");
         else if (r.table == kTableRoute && r.priority == kPrioObject) s.routed += n;
         break;
-    case Kind::Subnet: s.arp_answered += n; break;
+    case Kind::Subnet:
+        if (r.table == kTableArp) s.arp_answered += n;
+        else s.pings_answered += n;
+        break;
+    case Kind::Dhcp: s.dhcp_answered += n; break;
     case Kind::Binding:
         if (r.table == kTableClassify) {
             if (r.priority == kPrioAllow) s.from_vm += n;

@@ -69,6 +69,9 @@ struct VpcStats {
     uint64_t from_vm = 0;          // admitted from local VMs (table 0)
     uint64_t from_tunnel = 0;      // admitted from remote hosts (table 0)
     uint64_t arp_answered = 0;     // ARP requests answered locally (table 40)
+    uint64_t pings_answered = 0;   // pings of a gateway answered (table 42)
+    uint64_t dhcp_answered = 0;    // DHCP requests taken by the VPC's server (table 0;
+                                   // releases too: they are counted dhcp_consumed)
     uint64_t routed = 0;           // routed by the VPC router (table 42)
     uint64_t to_remote = 0;        // sent into the tunnel (table 43)
     uint64_t to_local = 0;         // delivered to a local VM (table 44)
@@ -100,6 +103,9 @@ public:
     FlowError port_changed(std::string_view port, bool* changed = nullptr);
     // Adds every VPC rule again (after something cleared the pipeline).
     FlowError reinstall();
+    // The underlay's MTU (set-uplink mtu=) changed: the DHCP answers, which tell VMs
+    // their MTU, are compiled again (one rule per bound port).
+    FlowError set_underlay_mtu(uint16_t mtu);
 
     // Replaying many batches (switchd's journal at start): after defer_pipeline(),
     // apply() and sync() change the model and collect their rule changes without

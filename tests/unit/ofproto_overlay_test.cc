@@ -860,3 +860,111 @@ TEST_CASE("neighbors: aged entries are probed, kept while they answer, removed w
     CHECK(nb.due_requests().empty());
     CHECK(nb.lookup(kRemote, mac));
 }
+
+// ------------------------------------------------------------------ dhcp_reply
+
+TEST_CASE("overlay: dhcp_reply parses, prints back canonically, refuses bad options",
+          "[ofproto][overlay][parser]") {
+    const std::string canonical =
+        "dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11,mask=255.255.255.0,"
+        "router=10.1.0.1,dns=10.1.0.2,dns=8.8.8.8,mtu=1450,lease=3600)";
+    for (const std::string& flow : std::vector<std::string>{
+             "udp,in_port=vm1,tp_src=68,tp_dst=67,actions=" + canonical,
+             "udp,actions=dhcp_reply(ip=10.1.0.11,mac=0A:56:00:00:13:89,mask=255.255.255.0,server=10.1.0.1)",
+             "actions=dhcp_reply(mac=02:00:00:00:00:01,server=192.168.0.1,ip=192.168.0.7,mask=255.255.255.255,lease=4294967295)",
+         }) {
+        FlowSpec spec;
+        FlowError err = parse_flow(flow, kPorts, spec);
+        INFO(flow << ": " << err.message << " near '" << err.token << "'");
+        REQUIRE_FALSE(err);
+        const std::string printed = format_flow(spec, kPorts);
+        FlowSpec again;
+        REQUIRE_FALSE(parse_flow(printed, kPorts, again));
+        CHECK(again == spec);
+        CHECK(format_flow(again, kPorts) == printed);
+    }
+    FlowSpec spec;
+    REQUIRE_FALSE(parse_flow("udp,actions=" + canonical, kPorts, spec));
+    CHECK(format_flow(spec, kPorts).find("actions=" + canonical) != std::string::npos);
+    // Any order; printed in the canonical one, with the lease.
+    REQUIRE_FALSE(parse_flow("actions=dhcp_reply(ip=10.1.0.11,mac=0A:56:00:00:13:89,mask=255.255.255.0,server=10.1.0.1)",
+                             kPorts, spec));
+    CHECK(format_flow(spec, kPorts) ==
+          "table=0,priority=32768 actions=dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11,"
+          "mask=255.255.255.0,lease=86400)");
+
+    auto err = [](const std::string& actions) {
+        FlowSpec s;
+        FlowError e = parse_flow("udp,actions=" + actions, kPorts, s);
+        INFO(actions);
+        CHECK(e);
+        return e;
+    };
+    const std::string base = "mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11,mask=255.255.255.0";
+    auto with = [&](const std::string& extra) { return "dhcp_reply(" + base + extra + ")"; };
+    CHECK(err("dhcp_reply").message == "dhcp_reply: expected dhcp_reply(mac=MAC,server=IP,ip=IP,mask=MASK,...)");
+    CHECK(err("dhcp_reply:1").token == "dhcp_reply:1");
+    CHECK(err("dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11)").message == "dhcp_reply: missing mask=");
+    CHECK(err("dhcp_reply(server=10.1.0.1,ip=10.1.0.11,mask=255.255.255.0)").message == "dhcp_reply: missing mac=");
+    CHECK(err(with(",ip=10.1.0.12")).message == "dhcp_reply: ip: given twice");
+    CHECK(err(with(",mask2")).message == "dhcp_reply: expected KEY=VALUE, got 'mask2'");
+    CHECK(err(with(",MTU=1400")).message == "dhcp_reply: unknown key 'MTU' (mac, server, ip, mask, router, dns, mtu, lease)");
+    CHECK(err("dhcp_reply(mac=01:00:5e:00:00:01,server=10.1.0.1,ip=10.1.0.11,mask=255.255.255.0)").message ==
+          "dhcp_reply: mac: the MAC must be unicast");
+    CHECK(err("dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11,mask=255.0.255.0)").message ==
+          "dhcp_reply: mask: '255.0.255.0' is not a netmask");
+    CHECK(err("dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.255,mask=255.255.255.0)").message ==
+          "dhcp_reply: ip: the network or broadcast address of its subnet");
+    CHECK(err("dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.0,mask=255.255.255.0)"));
+    CHECK(err("dhcp_reply(mac=0a:56:00:00:13:89,server=224.0.0.1,ip=10.1.0.11,mask=255.255.255.0)").message ==
+          "dhcp_reply: server: '224.0.0.1' is not a unicast address");
+    CHECK(err(with(",router=10.1.0")).message.rfind("dhcp_reply: router: ", 0) == 0);
+    CHECK(err(with(",dns=1.1.1.1,dns=1.1.1.2,dns=1.1.1.3,dns=1.1.1.4,dns=1.1.1.5")).message ==
+          "dhcp_reply: dns: at most 4 servers");
+    CHECK(err(with(",mtu=67")).message == "dhcp_reply: mtu: below 68, the IPv4 minimum");
+    CHECK(err(with(",mtu=65536")));
+    CHECK(err(with(",lease=0")).message == "dhcp_reply: lease: must be at least 1 second");
+    FlowError e = err(with("") + ",output:vm1");
+    CHECK(e.message == "dhcp_reply must be the last action");
+    CHECK(e.token == with(""));
+}
+
+TEST_CASE("overlay: dhcp_reply translation", "[ofproto][overlay]") {
+    Switch sw({"in_port=vm1,actions=dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11,"
+               "mask=255.255.255.0,router=10.1.0.1,mtu=1450)"});
+    FlowKey k = ip_key(kVm1, 0, 0xffffffff, 17);
+    k.tp_src = htons(68);
+    k.tp_dst = htons(67);
+    SECTION("a client's datagram: answered out of the ingress port, the answer in the list") {
+        Translation t = sw.run(k);
+        REQUIRE(t.actions.size() == 2);
+        CHECK(t.actions[0].type == DpActionType::DhcpReply);
+        CHECK(t.actions[1] == DpAction::output(kVm1));
+        REQUIRE(t.actions.dhcp.size() == 1);
+        const encap::DhcpConfig& c = t.actions.dhcp[0];
+        CHECK(c.client_ip == 0x0a01000b);
+        CHECK(c.server_ip == 0x0a010001);
+        CHECK(c.netmask == 0xffffff00);
+        CHECK(c.router == 0x0a010001);
+        CHECK(c.mtu == 1450);
+        CHECK(c.lease == 86400);
+        CHECK(c.n_dns == 0);
+        CHECK_MASK(t, MaskOf().f(Field::InPort).f(Field::DlType).f(Field::NwProto).f(Field::TpSrc).f(Field::TpDst));
+        CHECK(dp_actions_to_string(t.actions, [](uint32_t p) { return std::to_string(p); }) ==
+              "dhcp_reply(ip=10.1.0.11,mask=255.255.255.0,server=10.1.0.1,router=10.1.0.1,mtu=1450,"
+              "lease=86400),output:" + std::to_string(kVm1));
+        // Two translations give equal lists (revalidation compares them).
+        CHECK(sw.run(k).actions == t.actions);
+    }
+    SECTION("not a DHCP client's datagram: dropped") {
+        FlowKey o = k;
+        o.tp_src = htons(67);   // a server's
+        CHECK(sw.run(o).actions.empty());
+        o = k;
+        o.nw_proto = 6;
+        Translation t = sw.run(o);
+        CHECK(t.actions.empty());
+        CHECK_MASK(t, MaskOf().f(Field::InPort).f(Field::DlType).f(Field::NwProto));
+        CHECK(sw.run(arp_key(kVm1, 1, ip(10, 0, 0, 1), ip(10, 0, 0, 254))).actions.empty());
+    }
+}

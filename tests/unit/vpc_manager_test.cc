@@ -280,7 +280,7 @@ TEST_CASE("vpc manager: rules wait for their ports", "[vpc]") {
     bool changed = false;
     REQUIRE(!env.mgr.port_changed("vm1", &changed));
     CHECK(changed);
-    CHECK(env.ofp.n_rules() == pending + 7);   // vm1: 4 per IP + spoof + ingress default + egress default
+    CHECK(env.ofp.n_rules() == pending + 8);   // vm1: 4 per IP + spoof + ingress default + egress default + DHCP
     env.ports.by_name["vxlan0"] = 10;
     REQUIRE(!env.mgr.port_changed("vxlan0", &changed));
     CHECK(has("output:vxlan0"));
