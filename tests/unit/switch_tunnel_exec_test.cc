@@ -527,6 +527,64 @@ TEST_CASE("tunnel exec: ArpReply turns a request into the reply", "[switch][tunn
     }
 }
 
+namespace {
+
+// A DHCP client's message of type `type` (option 53), from vm's MAC, 300-byte BOOTP.
+Bytes dhcp_request(uint8_t type) {
+    Bytes b = cat(cat(hex("ffffffffffff"), hex("525400000001")), hex("0800"));
+    Bytes ip = hex("450001480000000040110000" "00000000" "ffffffff");
+    put16(&ip[10], static_cast<uint16_t>(~ref_sum(ip.data(), 20)));
+    Bytes msg(300);
+    msg[0] = 1, msg[1] = 1, msg[2] = 6;
+    std::copy_n(hex("525400000001").begin(), 6, &msg[28]);
+    std::copy_n(hex("63825363").begin(), 4, &msg[236]);
+    msg[240] = 53, msg[241] = 1, msg[242] = type, msg[243] = 255;
+    return cat(cat(cat(b, ip), hex("0044004301340000")), msg);
+}
+
+}  // namespace
+
+TEST_CASE("tunnel exec: DhcpReply answers, takes releases, refuses the rest", "[switch][tunnel]") {
+    pool();
+    encap::DhcpConfig c;
+    c.server_mac[0] = 0x0a;
+    c.server_ip = 0x0a010001;
+    c.client_ip = 0x0a01000b;
+    c.netmask = 0xffffff00;
+    DpActionList acts;
+    acts.push_back(acts.dhcp_reply(c));
+    acts.push_back(DpAction::output(kVm));
+    TunSink sink;
+    run(acts, {mk(dhcp_request(1)), mk(dhcp_request(7)), mk(vec::inner()), mk(dhcp_request(3))}, sink);
+    CHECK(sink.dropped(DropReason::DhcpConsumed) == 1);   // the release
+    CHECK(sink.dropped(DropReason::ActionFailed) == 1);   // not DHCP
+    REQUIRE(sink.outs.size() == 2);
+    for (const auto& o : sink.outs) {
+        const Bytes& b = o.at_output;
+        REQUIRE(b.size() == 14 + 28 + 300);
+        CHECK(Bytes(b.begin() + 6, b.begin() + 12) == hex("0a0000000000"));
+        CHECK(b[14 + 28] == 2);   // BOOTREPLY
+    }
+    CHECK(sink.outs[0].at_output[14 + 28 + 242] == 2);   // OFFER
+    CHECK(sink.outs[1].at_output[14 + 28 + 242] == 6);   // NAK: the REQUEST named no address
+    // The list's answer shows in dump-dpflows.
+    CHECK(dp_actions_to_string(acts) ==
+          "dhcp_reply(ip=10.1.0.11,mask=255.255.255.0,server=10.1.0.1,lease=86400),output:" + std::to_string(kVm));
+    // A list whose index has no answer (never built so) refuses rather than reads past.
+    DpActionList broken{DpAction{}, DpAction::output(kVm)};
+    broken[0].type = DpActionType::DhcpReply;
+    broken[0].port = 3;
+    TunSink sink2;
+    run(broken, {mk(dhcp_request(1))}, sink2);
+    CHECK(sink2.dropped(DropReason::ActionFailed) == 1);
+    // Equality looks at the answers.
+    DpActionList other;
+    c.mtu = 1400;
+    other.push_back(other.dhcp_reply(c));
+    other.push_back(DpAction::output(kVm));
+    CHECK_FALSE(other == acts);
+}
+
 TEST_CASE("tunnel exec: TunnelPush without its Output is unsupported", "[switch][tunnel]") {
     pool();
     const encap::TunnelHeader h = header(encap::TunnelType::Vxlan);

@@ -59,6 +59,16 @@ TEST_CASE("vpc compiler: port ranges as value/mask pairs", "[vpc]") {
     }
 }
 
+TEST_CASE("vpc compiler: the VM MTU is what the underlay carries", "[vpc]") {
+    CHECK(vm_mtu(1500, Encap::Vxlan) == 1450);
+    CHECK(vm_mtu(1500, Encap::Gre) == 1458);
+    CHECK(vm_mtu(9000, Encap::Vxlan) == 8950);
+    CHECK(vm_mtu(1600, Encap::Gre) == 1558);
+    CHECK(vm_mtu(626, Encap::Vxlan) == 576);
+    CHECK(vm_mtu(600, Encap::Vxlan) == 576);   // never below what every host accepts
+    CHECK(vm_mtu(68, Encap::Gre) == 576);
+}
+
 TEST_CASE("vpc compiler: the rules of each object", "[vpc]") {
     Env env;
     REQUIRE(!env.apply(blue()));
@@ -109,6 +119,19 @@ TEST_CASE("vpc compiler: the rules of each object", "[vpc]") {
             "table=44,priority=100,cookie=0x5600010400000003,reg7=0x3 actions=drop:vpc_security_denied",
             "table=41,priority=100,cookie=0x5600010500000003,reg6=0x3 actions=goto_table:42",
         });
+    }
+    SECTION("DHCP: the port's first IP, its subnet's mask and gateway, the VM MTU") {
+        RecordingSink s;
+        c.dhcp(v, v.bindings.at("vm1"), s);
+        CHECK(texts(s) == std::vector<std::string>{
+            "table=0,priority=40200,cookie=0x5600010900000003,udp,in_port=vm1,dl_src=52:54:00:00:00:01,tp_src=68,tp_dst=67 actions=dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11,mask=255.255.255.0,router=10.1.0.1,mtu=1450,lease=86400)",
+        });
+        // No IPs, no server.
+        Binding bare = v.bindings.at("vm1");
+        bare.ips.clear();
+        RecordingSink none;
+        c.dhcp(v, bare, none);
+        CHECK(none.added.empty());
     }
     SECTION("binding with two IPs: four rules per IP, three per binding") {
         REQUIRE(!env.apply({add_subnet("blue", "10.1.2.0/24"),

@@ -2,6 +2,9 @@
 // underlay): anti-spoofing, the local ARP responder, forwarding to local and remote
 // endpoints (tunnel key and destination), routing between subnets, security rules, VNI
 // and host checks on tunnel input, and isolation of two VPCs with the same addresses.
+#include <algorithm>
+#include <iterator>
+
 #include "switch/rule_changes.h"
 #include "vpc_fixture.h"
 
@@ -210,4 +213,42 @@ TEST_CASE("vpc pipeline: a batch of endpoints re-translates only the megaflows t
     const RuleChangeSet set(rules);
     for (const auto& [key, t] : others) CHECK_FALSE(set.may_meet(t.tables, t.written, key, t.mask));
     CHECK(set.may_meet(newcomer.second.tables, newcomer.second.written, newcomer.first, newcomer.second.mask));
+}
+
+TEST_CASE("vpc pipeline: each VM's DHCP requests get its own address and its subnet's options", "[vpc]") {
+    Pipeline p;
+    const std::string offer1 =
+        "dhcp_reply(ip=10.1.0.11,mask=255.255.255.0,server=10.1.0.1,router=10.1.0.1,mtu=1450,lease=86400),output:vm1";
+    // A first lease: from 0.0.0.0 to the broadcast address; a renewal: from the bound IP.
+    CHECK(p.actions(kVm1 + ",dl_dst=ff:ff:ff:ff:ff:ff,udp,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67") == offer1);
+    CHECK(p.actions(kVm1 + ",dl_dst=0a:56:00:00:13:89,udp,nw_src=10.1.0.11,nw_dst=10.1.0.1,tp_src=68,tp_dst=67") == offer1);
+    CHECK(p.actions(kVm2 + ",udp,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67") ==
+          "dhcp_reply(ip=10.1.1.12,mask=255.255.255.0,server=10.1.1.1,router=10.1.1.1,mtu=1450,lease=86400),output:vm2");
+    // Another MAC on the port is a spoofer, DHCP or not; other UDP from 0.0.0.0 too.
+    CHECK(p.actions("in_port=vm1,dl_src=52:54:00:00:00:99,udp,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67") ==
+          "drop(vpc_spoofed)");
+    CHECK(p.actions(kVm1 + ",udp,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=67,tp_dst=68") == "drop(vpc_spoofed)");
+    // Not from the overlay: a remote host's DHCP is its own host's business.
+    CHECK(p.actions(kFromHost2 + ",udp,nw_src=10.1.0.27,nw_dst=10.1.0.1,tp_src=68,tp_dst=67") == "drop(vpc_no_route)");
+
+    SECTION("the underlay MTU changes the MTU the VMs are given, and nothing else") {
+        const auto before = p.rules();
+        const uint64_t version = p.ofp.version();
+        REQUIRE(!p.mgr.set_underlay_mtu(1600));
+        CHECK(p.ofp.version() == version + 1);   // one snapshot
+        CHECK(p.actions(kVm1 + ",udp,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67").find(",mtu=1550,") !=
+              std::string::npos);
+        const auto after = p.rules();
+        REQUIRE(after.size() == before.size());
+        std::vector<std::string> gone;
+        std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone));
+        REQUIRE(gone.size() == 2);   // vm1's and vm2's DHCP rules
+        for (const std::string& r : gone) CHECK(r.find(",mtu=1450,") != std::string::npos);
+        REQUIRE(!p.mgr.set_underlay_mtu(1600));   // no change: no new snapshot
+        CHECK(p.ofp.version() == version + 1);
+    }
+    SECTION("unbound, the port has no server") {
+        REQUIRE(!p.apply({unbind("blue", "vm1")}));
+        for (const std::string& r : p.rules()) CHECK_FALSE((r.find("dhcp_reply") != std::string::npos && r.find("in_port=vm1") != std::string::npos));
+    }
 }
