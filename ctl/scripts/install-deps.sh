@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libdpdk-dev dpdk libtbb-dev libprotobuf-dev
       protobuf-compiler libboost-dev catch2 libsystemd-dev python3 python3-scapy tshark
-      iproute2 procps)
+      iproute2 procps busybox)   # busybox: udhcpc, the real DHCP client of test_overlay
 # dpdk-testpmd (the benchmarks' traffic generator) is in dpdk-dev since 22.11.11 (in dpdk before).
 [ "${1:-}" = "--bench" ] && pkgs+=(openvswitch-switch-dpdk linux-perf dpdk-dev)
 missing=()

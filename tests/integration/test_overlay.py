@@ -14,6 +14,8 @@
   queue, with the switch as its own remote VTEP so that looped packets are decapsulated:
   every (VM, queue) on its own uplink queue, return traffic on the flow's queue;
 - tenant isolation under load with overlapping inner addresses, unknown VNIs counted;
+- the VPC's services: the gateways answer ping, and DHCP (scapy requests field by field,
+  and busybox udhcpc configuring a namespace's interface);
 - underlay MTU: too-big packets dropped with ICMP "fragmentation needed";
 - persistence of the uplink and static neighbors; bad input refused without a trace.
 
@@ -34,8 +36,8 @@ from harness import MAC1, MAC2, MAC3, SwitchTestCase
 
 import logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import (ARP, GRE, ICMP, IP, UDP, VXLAN, Ether, Raw, conf,  # noqa: E402
-                       rdpcap, sendp, wrpcap)
+from scapy.all import (ARP, BOOTP, DHCP, GRE, ICMP, IP, UDP, VXLAN, Ether, Raw,  # noqa: E402
+                       conf, rdpcap, sendp, wrpcap)
 conf.verb = 0
 
 LOCAL_IP = "192.0.2.1"
@@ -772,6 +774,128 @@ class Overlay(SwitchTestCase):
             want.append(bytes(r))   # scapy computes both checksums
         self.assertEqual([bytes(p) for p in got], want, [p.summary() for p in got])
         self.assertEqual(self.sw.drops("vm1").get("vpc_no_route", 0), 1)
+
+    # ------------------------------------------------------------------ VPC DHCP
+
+    def dhcp_vpc(self, port, mac, ip="10.1.0.11"):
+        for args in (["create", "blue", "vni=5001"],
+                     ["add-subnet", "blue", "10.1.0.0/24", "gateway=10.1.0.1"],
+                     ["bind", "blue", port, "mac=" + mac, "ip=" + ip]):
+            self.sw.ctl("vpc", *args)
+
+    def dhcp_exchange(self, reqs, name):
+        """Replays reqs from vm1; returns the frames it got back, decoded."""
+        path = os.path.join(self.dir, name + ".pcap")
+        wrpcap(path, reqs)
+        cap = os.path.join(self.dir, name + "-answers.pcap")
+        self.run_traffic([self.vm_spec("vm1", mac=MAC1)], [
+            "--replay", "vm1:%s,rate=50" % path, "--capture", "vm1:" + cap, "--drain", "2"]).run()
+        return [Ether(f) for f in frames(cap)]
+
+    def test_vpc_dhcp_answers_each_request(self):
+        """vm1's DHCP requests (scapy): DISCOVER -> OFFER, REQUEST -> ACK or NAK, renewal
+        -> ACK, RELEASE taken (dhcp_consumed), a chaddr that is not the sender refused
+        (action_failed). Every answer checked field by field with valid checksums; the
+        MTU offered follows set-uplink's."""
+        self.vm_port("vm1")
+        self.dhcp_vpc("vm1", MAC1)
+        rmac = "0a:56:00:00:13:89"
+        chaddr = bytes.fromhex(MAC1.replace(":", ""))
+
+        def req(xid, options, src="0.0.0.0", dst="255.255.255.255", dl_dst="ff:ff:ff:ff:ff:ff", ciaddr="0.0.0.0",
+                ch=chaddr):
+            return (Ether(src=MAC1, dst=dl_dst) / IP(src=src, dst=dst) / UDP(sport=68, dport=67) /
+                    BOOTP(op=1, xid=xid, ciaddr=ciaddr, chaddr=ch) / DHCP(options=options + ["end"]))
+
+        reqs = [
+            req(1, [("message-type", "discover"), ("param_req_list", [1, 3, 6, 26])]),
+            req(2, [("message-type", "request"), ("requested_addr", "10.1.0.11"), ("server_id", "10.1.0.1")]),
+            req(3, [("message-type", "request"), ("requested_addr", "10.1.0.99")]),
+            req(4, [("message-type", "request")], src="10.1.0.11", dst="10.1.0.1", dl_dst=rmac, ciaddr="10.1.0.11"),
+            req(5, [("message-type", "release"), ("server_id", "10.1.0.1")], src="10.1.0.11", dst="10.1.0.1",
+                dl_dst=rmac, ciaddr="10.1.0.11"),
+            req(6, [("message-type", "discover")], ch=bytes.fromhex("525400000099")),
+        ]
+        got = self.dhcp_exchange(reqs, "dhcp")
+        self.assertEqual([p[BOOTP].xid for p in got], [1, 2, 3, 4], [p.summary() for p in got])
+
+        def opts(p):
+            return {o[0]: o[1] for o in p[DHCP].options if isinstance(o, tuple)}
+
+        for p in got:
+            self.assertEqual(p.src, rmac)
+            self.assertEqual((p[IP].src, p[IP].ttl, p[UDP].sport, p[UDP].dport), ("10.1.0.1", 64, 67, 68))
+            self.assertEqual((p[BOOTP].op, p[BOOTP].chaddr[:6]), (2, chaddr))
+            self.assertGreaterEqual(len(p[UDP].payload), 300)
+            # Checksums: scapy's own, from scratch, equal the switch's.
+            raw = bytes(p)
+            q = Ether(raw)
+            del q[IP].chksum
+            del q[UDP].chksum
+            self.assertEqual(bytes(q), raw)
+        offer, ack, nak, renew = got
+        full = {"message-type": None, "server_id": "10.1.0.1", "lease_time": 86400, "renewal_time": 43200,
+                "rebinding_time": 75600, "subnet_mask": "255.255.255.0", "router": "10.1.0.1",
+                "interface-mtu": 1450}
+        self.assertEqual(opts(offer), dict(full, **{"message-type": 2}))
+        self.assertEqual((offer.dst, offer[IP].dst, offer[BOOTP].yiaddr), (MAC1, "10.1.0.11", "10.1.0.11"))
+        self.assertEqual(opts(ack), dict(full, **{"message-type": 5}))
+        self.assertEqual(opts(nak), {"message-type": 6, "server_id": "10.1.0.1"})
+        self.assertEqual((nak.dst, nak[IP].dst, nak[BOOTP].yiaddr), ("ff:ff:ff:ff:ff:ff", "255.255.255.255", "0.0.0.0"))
+        self.assertEqual(opts(renew)["message-type"], 5)
+        self.assertEqual((renew[IP].dst, renew[BOOTP].ciaddr, renew[BOOTP].yiaddr), ("10.1.0.11",) * 3)
+        self.assertEqual(self.sw.drops("vm1").get("dhcp_consumed", 0), 1)
+        self.assertEqual(self.sw.drops("vm1").get("action_failed", 0), 1)
+        stats = self.sw.json("vpc", "stats", "blue")["vpcs"][0]
+        self.assertEqual(int(stats["dhcp_answered"]), 6)   # the rule's packets: answered or not
+
+        # An underlay with a bigger MTU: the VMs are told theirs.
+        self.self_vtep(mtu=1600)
+        got = self.dhcp_exchange([reqs[0]], "dhcp-mtu")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(opts(got[0])["interface-mtu"], 1550)
+
+    def test_vpc_dhcp_configures_a_linux_client(self):
+        """busybox udhcpc in a namespace, behind an af_packet port bound to the VPC, gets
+        its address, mask, gateway, MTU and lease from the switch; configured so, it
+        pings the gateway. A release (-R) is taken as dhcp_consumed."""
+        ns = self.netns()
+        sw_if, peer = self.veth(peer_ns=ns)
+        mac = netns_exec(ns, "cat", "/sys/class/net/%s/address" % peer).stdout.strip()
+        self.sw.ctl("add-port", "vm9", "type=dpdk", "devargs=net_af_packet1,iface=" + sw_if)
+        self.dhcp_vpc("vm9", mac, ip="10.1.0.21")
+        env = os.path.join(self.dir, "udhcpc.env")
+        script = os.path.join(self.dir, "udhcpc.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n"
+                    "[ \"$1\" = bound ] || exit 0\n"
+                    "env | grep -E '^(ip|subnet|mask|router|mtu|lease|serverid|dns)=' | sort > %s\n"
+                    "ip link set dev \"$interface\" mtu \"$mtu\"\n"
+                    "ip addr add \"$ip/$mask\" dev \"$interface\"\n"
+                    "ip route add default via \"$router\"\n" % env)
+        os.chmod(script, 0o755)
+        r = netns_exec(ns, "busybox", "udhcpc", "-f", "-q", "-n", "-t", "5", "-T", "1", "-i", peer, "-s", script,
+                       check=False, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(env) as f:
+            got = dict(line.strip().split("=", 1) for line in f if "=" in line)
+        self.assertEqual(got, {"ip": "10.1.0.21", "subnet": "255.255.255.0", "mask": "24", "router": "10.1.0.1",
+                               "mtu": "1450", "lease": "86400", "serverid": "10.1.0.1"})
+        link = netns_exec(ns, "ip", "-o", "addr", "show", "dev", peer).stdout
+        self.assertIn("inet 10.1.0.21/24", link)
+        out, received = netns_ping(ns, "10.1.0.1", 3)
+        self.assertEqual(received, 3, out)
+        # Running with -R: it releases its lease when told to stop.
+        before = self.sw.drops("vm9").get("dhcp_consumed", 0)
+        os.unlink(env)
+        client = subprocess.Popen(["ip", "netns", "exec", ns, "busybox", "udhcpc", "-f", "-R", "-t", "5", "-T", "1",
+                                   "-i", peer, "-s", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(client.kill)
+        wait_for(lambda: os.path.exists(env), timeout=15, what="a second lease")
+        client.terminate()
+        client.wait(timeout=10)
+        wait_for(lambda: self.sw.drops("vm9").get("dhcp_consumed", 0) == before + 1, timeout=5,
+                 what="the release counted", state=lambda: self.sw.drops("vm9"))
 
     # ------------------------------------------------------------------ 6. MTU
 
