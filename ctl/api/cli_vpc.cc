@@ -178,8 +178,13 @@ bool build_op(const std::vector<std::string>& a, api::VpcOp& op, std::string& er
         s->set_vpc(vpc);
         s->mutable_subnet()->set_cidr(a[2]);
         if (sub == "add-subnet") {
-            if (!parse_kv(where, a, 3, {"gateway"}, {}, kv, err)) return false;
+            if (!parse_kv(where, a, 3, {"gateway", "dns"}, {}, kv, err)) return false;
             if (kv.get("gateway")) s->mutable_subnet()->set_gateway(*kv.get("gateway"));
+            if (kv.get("dns")) {
+                std::stringstream ss(*kv.get("dns"));
+                std::string ip;
+                while (std::getline(ss, ip, ',')) s->mutable_subnet()->add_dns(ip);
+            }
         } else if (!none_after(3)) {
             return false;
         }
@@ -289,7 +294,7 @@ const std::vector<VpcSubcommand>& vpc_subcommands() {
     static const std::vector<VpcSubcommand> v = {
         {"create", "NAME vni=N [encap=vxlan|gre]", "create a VPC"},
         {"delete", "NAME", "delete a VPC, all in it"},
-        {"add-subnet", "NAME CIDR [gateway=IP]", "add a subnet"},
+        {"add-subnet", "NAME CIDR [gateway=IP] [dns=IP[,IP]...]", "add a subnet"},
         {"del-subnet", "NAME CIDR", "remove an unused subnet"},
         {"bind", "NAME PORT mac=MAC ip=IP[,IP]...", "bind a VM port"},
         {"unbind", "NAME PORT", "unbind port and rules"},
@@ -433,6 +438,7 @@ std::string format_vpc_file(const api::VpcConfig& c) {
     for (const auto& x : c.subnets()) {
         s += "add-subnet " + n + " " + x.cidr();
         if (!x.gateway().empty()) s += " gateway=" + x.gateway();
+        for (int i = 0; i < x.dns_size(); i++) s += (i ? "," : " dns=") + x.dns(i);
         s += "\n";
     }
     for (const auto& x : c.bindings()) {
@@ -463,7 +469,8 @@ std::string format_vpc_show(const api::VpcShowReply& r) {
              (v.tunnel_port_present() ? "" : ", missing: run set-uplink") + "), generation " +
              std::to_string(v.generation()) + "\n";
         s += "  router mac " + v.router_mac() + ", index " + std::to_string(v.index()) + ", " +
-             std::to_string(v.n_rules()) + " pipeline rules, " + std::to_string(v.n_hosts()) + " remote hosts\n";
+             std::to_string(v.n_rules()) + " pipeline rules, " + std::to_string(v.n_hosts()) + " remote hosts, VM MTU " +
+             std::to_string(v.vm_mtu()) + "\n";
         if (v.pending_ports_size()) {
             s += "  pending ports (not on the switch, no rules yet):";
             for (const auto& p : v.pending_ports()) s += " " + p;

@@ -4,7 +4,7 @@
 //
 //   vpc create NAME vni=N [encap=vxlan|gre]
 //   vpc delete NAME
-//   vpc add-subnet NAME CIDR [gateway=IP]          vpc del-subnet NAME CIDR
+//   vpc add-subnet NAME CIDR [gateway=IP] [dns=IP[,IP]...]   vpc del-subnet NAME CIDR
 //   vpc bind NAME PORT mac=MAC ip=IP[,IP]...       vpc unbind NAME PORT
 //   vpc add-endpoint NAME mac=MAC ip=IP host=IP    vpc del-endpoint NAME mac=MAC
 //   vpc add-rule NAME PORT ingress|egress tcp|udp|icmp|any [PORT[-PORT]] [from|to CIDR]

@@ -9,7 +9,9 @@ using namespace vpc;
 
 namespace {
 
-SubnetSpec from(const api::VpcSubnet& s) { return {s.cidr(), s.gateway()}; }
+SubnetSpec from(const api::VpcSubnet& s) {
+    return {s.cidr(), s.gateway(), std::vector<std::string>(s.dns().begin(), s.dns().end())};
+}
 BindingSpec from(const api::VpcBinding& b) {
     return {b.port(), b.mac(), std::vector<std::string>(b.ips().begin(), b.ips().end())};
 }
@@ -21,6 +23,7 @@ RuleSpec from(const api::VpcRule& r) {
 void to(const SubnetSpec& s, api::VpcSubnet& o) {
     o.set_cidr(s.cidr);
     o.set_gateway(s.gateway);
+    for (const auto& d : s.dns) o.add_dns(d);
 }
 void to(const BindingSpec& b, api::VpcBinding& o) {
     o.set_port(b.port);
@@ -236,6 +239,7 @@ void VpcService::show(const api::VpcShowRequest& r, api::Response& resp) const {
         info->set_generation(v.generation);
         info->set_index(v.index);
         info->set_router_mac(format_mac(v.rmac()));
+        info->set_vm_mtu(vm_mtu(mgr_.compiler().underlay_mtu(), v.encap));
         info->set_tunnel_port(c.tunnel_port(v.encap));
         info->set_tunnel_port_present(c.port_exists(c.tunnel_port(v.encap)));
         for (const auto& [port, b] : v.bindings)

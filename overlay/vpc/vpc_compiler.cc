@@ -198,6 +198,8 @@ void Compiler::dhcp(const Vpc& v, const Binding& b, RuleSink& out) const {
     if (!s) return;
     const uint64_t c = dhcp_cookie(v, b);
     const std::string gw = format_ip(s->gateway);
+    std::string dns;
+    for (uint32_t d : s->dns) dns += ",dns=" + format_ip(d);
     out.add(c, Flow(kTableClassify, kPrioDhcp, c)
                    .m("udp", "")
                    .m("in_port", b.port)
@@ -206,7 +208,7 @@ void Compiler::dhcp(const Vpc& v, const Binding& b, RuleSink& out) const {
                    .m("tp_dst", "67")
                    .a("dhcp_reply(mac=" + format_mac(v.rmac()) + ",server=" + gw + ",ip=" +
                       format_ip(b.ips.front()) + ",mask=" + format_ip(s->cidr.mask()) +
-                      ",router=" + gw + ",mtu=" + std::to_string(vm_mtu(opts_.underlay_mtu, v.encap)) +
+                      ",router=" + gw + dns + ",mtu=" + std::to_string(vm_mtu(opts_.underlay_mtu, v.encap)) +
                       ",lease=" + std::to_string(kDhcpLease) + ")")
                    .take());
 }

@@ -6,7 +6,8 @@
 //   table 0   classify   VM port: own MAC+IP -> metadata = VPC|from-VM, reg6 = binding,
 //                        IP -> 41, ARP -> 40; anything else from the port -> drop
 //                        (vpc_spoofed); a DHCP request from the port's MAC -> dhcp_reply
-//                        (its first IP, the subnet's mask and gateway, the VPC's MTU).
+//                        (its first IP, the subnet's mask, gateway and DNS servers,
+//                        the VM MTU).
 //                        Tunnel port: (VNI, remote host) -> metadata =
 //                        VPC, -> 43; known VNI, unknown host -> drop (vpc_unknown_host);
 //                        unknown VNI -> drop (vpc_unknown_vni).

@@ -500,7 +500,7 @@ std::vector<Op> VpcManager::diff(const VpcSpec& spec) const {
 
     // Desired objects, parsed where possible (what does not parse is "new": its add op
     // reports the error at its origin).
-    std::map<Cidr, uint32_t> want_subnets;   // cidr -> gateway
+    std::map<Cidr, std::pair<uint32_t, std::vector<uint32_t>>> want_subnets;   // cidr -> gateway, DNS
     std::vector<bool> subnet_same(spec.subnets.size(), false);
     for (size_t i = 0; i < spec.subnets.size(); i++) {
         Cidr c;
@@ -510,15 +510,24 @@ std::vector<Op> VpcManager::diff(const VpcSpec& spec) const {
         if (!parse_cidr(s.cidr, c, &hb) || hb || s.cidr.find('/') == std::string::npos) continue;
         if (s.gateway.empty()) gw = c.addr + 1;
         else if (!parse_ip(s.gateway, gw)) continue;
-        want_subnets[c] = gw;
+        std::vector<uint32_t> dns;
+        bool dns_ok = true;
+        for (const std::string& d : s.dns) {
+            uint32_t ip = 0;
+            dns_ok = dns_ok && parse_ip(d, ip);
+            dns.push_back(ip);
+        }
+        if (!dns_ok) continue;
         auto it = v->subnets.find(c);
-        subnet_same[i] = it != v->subnets.end() && it->second.gateway == gw;
+        subnet_same[i] = it != v->subnets.end() && it->second.gateway == gw && it->second.dns == dns;
+        want_subnets[c] = {gw, std::move(dns)};
     }
     // Current subnets that go or change; their users are re-added too.
     std::vector<Cidr> dirty_subnets;
     for (const auto& [c, s] : v->subnets) {
         auto it = want_subnets.find(c);
-        if (it == want_subnets.end() || it->second != s.gateway) dirty_subnets.push_back(c);
+        if (it == want_subnets.end() || it->second.first != s.gateway || it->second.second != s.dns)
+            dirty_subnets.push_back(c);
     }
     auto in_dirty = [&](uint32_t ip) {
         for (const Cidr& c : dirty_subnets)

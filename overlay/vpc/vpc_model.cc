@@ -268,6 +268,18 @@ VpcError check_add_subnet(const Vpc& v, const SubnetSpec& s, Subnet& out) {
             return ferr("subnet.gateway", s.gateway + " is the network or broadcast address of " +
                                               format_cidr(out.cidr));
     }
+    if (s.dns.size() > kMaxDns)
+        return ferr("subnet.dns", std::to_string(s.dns.size()) + " servers: at most " + std::to_string(kMaxDns));
+    for (size_t i = 0; i < s.dns.size(); i++) {
+        const std::string field = "subnet.dns[" + std::to_string(i) + "]";
+        uint32_t ip = 0;
+        if (!parse_ip(s.dns[i], ip)) return ferr(field, q(s.dns[i]) + " is not an IPv4 address");
+        if (ip == 0 || ip == 0xffffffffu || (ip >> 28) == 0xe)
+            return ferr(field, s.dns[i] + " is not a unicast address");
+        for (uint32_t d : out.dns)
+            if (d == ip) return ferr(field, s.dns[i] + " is given twice");
+        out.dns.push_back(ip);
+    }
     return {};
 }
 
@@ -372,7 +384,11 @@ VpcError check_rule(const Vpc& v, const RuleSpec& s, bool exists, RuleKey& out) 
 
 // ---------------------------------------------------------------- specs
 
-SubnetSpec to_spec(const Subnet& s) { return {format_cidr(s.cidr), format_ip(s.gateway)}; }
+SubnetSpec to_spec(const Subnet& s) {
+    SubnetSpec out{format_cidr(s.cidr), format_ip(s.gateway), {}};
+    for (uint32_t d : s.dns) out.dns.push_back(format_ip(d));
+    return out;
+}
 
 BindingSpec to_spec(const Binding& b) {
     BindingSpec s{b.port, format_mac(b.mac), {}};

@@ -3,8 +3,9 @@
 //
 //  - Vpc: a tenant network identified by a name and a VNI (1..2^24-1, unique across
 //    VPCs on this switch), carried over VXLAN (VNI) or GRE (key = VNI).
-//  - Subnet: an IPv4 CIDR of the VPC with a gateway address inside it. Subnets of one
-//    VPC never overlap; different VPCs may use the same addresses.
+//  - Subnet: an IPv4 CIDR of the VPC with a gateway address inside it, and the DNS
+//    servers its VMs are told by DHCP. Subnets of one VPC never overlap; different VPCs
+//    may use the same addresses.
 //  - Binding: a local VM port (a switch port name) bound to one VPC, with its MAC and
 //    IPs (each inside one of the VPC's subnets). A port is bound to at most one VPC.
 //  - Endpoint: a remote VM: MAC, IP, and the underlay IP of the host it runs on.
@@ -79,8 +80,10 @@ inline Mac router_mac(uint32_t vni) { return (Mac{0x0a5600} << 24) | vni; }
 struct Subnet {
     Cidr cidr;
     uint32_t gateway = 0;
+    std::vector<uint32_t> dns;   // DNS servers for DHCP (option 6), at most kMaxDns
     uint32_t id = 0;
 };
+inline constexpr size_t kMaxDns = 4;
 
 struct Binding {
     std::string port;
@@ -160,6 +163,7 @@ struct Model {
 struct SubnetSpec {
     std::string cidr;
     std::string gateway;   // "" = the first address after the network address
+    std::vector<std::string> dns;
 };
 struct BindingSpec {
     std::string port;

@@ -777,9 +777,9 @@ class Overlay(SwitchTestCase):
 
     # ------------------------------------------------------------------ VPC DHCP
 
-    def dhcp_vpc(self, port, mac, ip="10.1.0.11"):
+    def dhcp_vpc(self, port, mac, ip="10.1.0.11", subnet_opts=()):
         for args in (["create", "blue", "vni=5001"],
-                     ["add-subnet", "blue", "10.1.0.0/24", "gateway=10.1.0.1"],
+                     ["add-subnet", "blue", "10.1.0.0/24", "gateway=10.1.0.1"] + list(subnet_opts),
                      ["bind", "blue", port, "mac=" + mac, "ip=" + ip]):
             self.sw.ctl("vpc", *args)
 
@@ -850,7 +850,9 @@ class Overlay(SwitchTestCase):
         self.assertEqual(int(stats["dhcp_answered"]), 6)   # the rule's packets: answered or not
 
         # An underlay with a bigger MTU: the VMs are told theirs.
+        self.assertEqual(self.sw.json("vpc", "show", "blue")["vpcs"][0]["vm_mtu"], 1450)
         self.self_vtep(mtu=1600)
+        self.assertEqual(self.sw.json("vpc", "show", "blue")["vpcs"][0]["vm_mtu"], 1550)
         got = self.dhcp_exchange([reqs[0]], "dhcp-mtu")
         self.assertEqual(len(got), 1)
         self.assertEqual(opts(got[0])["interface-mtu"], 1550)
@@ -863,7 +865,7 @@ class Overlay(SwitchTestCase):
         sw_if, peer = self.veth(peer_ns=ns)
         mac = netns_exec(ns, "cat", "/sys/class/net/%s/address" % peer).stdout.strip()
         self.sw.ctl("add-port", "vm9", "type=dpdk", "devargs=net_af_packet1,iface=" + sw_if)
-        self.dhcp_vpc("vm9", mac, ip="10.1.0.21")
+        self.dhcp_vpc("vm9", mac, ip="10.1.0.21", subnet_opts=["dns=10.1.0.2,192.0.2.53"])
         env = os.path.join(self.dir, "udhcpc.env")
         script = os.path.join(self.dir, "udhcpc.sh")
         with open(script, "w") as f:
@@ -880,7 +882,8 @@ class Overlay(SwitchTestCase):
         with open(env) as f:
             got = dict(line.strip().split("=", 1) for line in f if "=" in line)
         self.assertEqual(got, {"ip": "10.1.0.21", "subnet": "255.255.255.0", "mask": "24", "router": "10.1.0.1",
-                               "mtu": "1450", "lease": "86400", "serverid": "10.1.0.1"})
+                               "mtu": "1450", "lease": "86400", "serverid": "10.1.0.1",
+                               "dns": "10.1.0.2 192.0.2.53"})
         link = netns_exec(ns, "ip", "-o", "addr", "show", "dev", peer).stdout
         self.assertIn("inet 10.1.0.21/24", link)
         out, received = netns_ping(ns, "10.1.0.1", 3)

@@ -40,7 +40,7 @@ const char* kBlueFile =
     "# blue\n"
     "create blue vni=5001 encap=vxlan\n"
     "add-subnet blue 10.1.0.0/24 gateway=10.1.0.1\n"
-    "\n"
+    "add-subnet blue 10.1.1.0/24 dns=10.1.1.2,8.8.8.8\n"
     "bind blue vm1 mac=52:54:00:00:00:01 ip=10.1.0.11,10.1.0.12\n"
     "add-endpoint blue mac=52:54:00:00:01:07 ip=10.1.0.27 host=192.0.2.2\n"
     "add-rule blue vm1 ingress tcp 22 from 10.1.0.0/16\n"
@@ -66,6 +66,10 @@ TEST_CASE("vpc cli: each change subcommand is one op in one batch", "[ctl][cli][
     CHECK(s.op().add_subnet().subnet().cidr() == "10.1.0.0/24");
     CHECK(s.op().add_subnet().subnet().gateway() == "10.1.0.1");
     CHECK(Parse({"vpc", "del-subnet", "blue", "10.1.0.0/24"}).op().del_subnet().subnet().cidr() == "10.1.0.0/24");
+    Parse d({"vpc", "add-subnet", "blue", "10.1.0.0/24", "dns=10.1.0.2,8.8.8.8"});
+    CHECK(std::vector<std::string>(d.op().add_subnet().subnet().dns().begin(), d.op().add_subnet().subnet().dns().end()) ==
+          std::vector<std::string>{"10.1.0.2", "8.8.8.8"});
+    CHECK(d.op().add_subnet().subnet().gateway().empty());
 
     Parse b({"vpc", "bind", "blue", "vm1", "mac=52:54:00:00:00:01", "ip=10.1.0.11,10.1.0.12", "ip=10.1.0.13"});
     const auto& bb = b.op().bind().binding();
@@ -161,18 +165,20 @@ TEST_CASE("vpc cli: the VPC file", "[ctl][cli][vpc]") {
     CHECK(c.name() == "blue");
     CHECK(c.vni() == 5001);
     CHECK(c.encap() == "vxlan");
-    CHECK(c.subnets_size() == 1);
+    REQUIRE(c.subnets_size() == 2);
+    CHECK(c.subnets(1).dns_size() == 2);
     CHECK(c.bindings(0).ips_size() == 2);
     CHECK(c.endpoints(0).host() == "192.0.2.2");
     REQUIRE(c.rules_size() == 3);
     CHECK(c.rules(1).cidr() == "10.2.0.0/16");
     CHECK(lines == std::vector<std::pair<std::string, unsigned>>{
-        {"vpc", 2}, {"vpc.subnets[0]", 3}, {"vpc.bindings[0]", 5}, {"vpc.endpoints[0]", 6},
+        {"vpc", 2}, {"vpc.subnets[0]", 3}, {"vpc.subnets[1]", 4}, {"vpc.bindings[0]", 5}, {"vpc.endpoints[0]", 6},
         {"vpc.rules[0]", 7}, {"vpc.rules[1]", 8}, {"vpc.rules[2]", 9}});
     // Printed back, it parses to the same VPC.
     std::string text = cli::format_vpc_file(c);
     CHECK(text.find("add-rule blue vm1 egress udp 1000-2000 to 10.2.0.0/16\n") != std::string::npos);
     CHECK(text.find("bind blue vm1 mac=52:54:00:00:00:01 ip=10.1.0.11,10.1.0.12\n") != std::string::npos);
+    CHECK(text.find("add-subnet blue 10.1.1.0/24 dns=10.1.1.2,8.8.8.8\n") != std::string::npos);
     api::VpcConfig again;
     REQUIRE(cli::parse_vpc_file(text, again, err));
     CHECK(again.SerializeAsString() == c.SerializeAsString());
@@ -247,11 +253,12 @@ TEST_CASE("vpc cli: output", "[ctl][cli][vpc]") {
     v->set_tunnel_port_present(false);
     v->add_pending_ports("vm1");
     v->set_n_hosts(1);
+    v->set_vm_mtu(1450);
     v->set_n_rules(20);
     show.add_tombstones("red@4");
     std::string text = cli::format_vpc_show(show);
     CHECK(text.rfind("vpc blue: vni 5001, vxlan (vxlan0, missing: run set-uplink), generation 3\n"
-                     "  router mac 0a:56:00:00:13:89, index 1, 20 pipeline rules, 1 remote hosts\n"
+                     "  router mac 0a:56:00:00:13:89, index 1, 20 pipeline rules, 1 remote hosts, VM MTU 1450\n"
                      "  pending ports (not on the switch, no rules yet): vm1\n"
                      "  create blue vni=5001 encap=vxlan\n"
                      "  add-subnet blue 10.1.0.0/24 gateway=10.1.0.1\n",

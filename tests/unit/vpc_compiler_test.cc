@@ -126,6 +126,14 @@ TEST_CASE("vpc compiler: the rules of each object", "[vpc]") {
         CHECK(texts(s) == std::vector<std::string>{
             "table=0,priority=40200,cookie=0x5600010900000003,udp,in_port=vm1,dl_src=52:54:00:00:00:01,tp_src=68,tp_dst=67 actions=dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11,mask=255.255.255.0,router=10.1.0.1,mtu=1450,lease=86400)",
         });
+        // The subnet's DNS servers.
+        REQUIRE(!env.apply({add_subnet("blue", "10.1.7.0/24", "", {"10.1.7.2", "8.8.8.8"}),
+                            bind("blue", "vm3", "52:54:00:00:00:03", {"10.1.7.5"})}));
+        RecordingSink d;
+        c.dhcp(v, v.bindings.at("vm3"), d);
+        REQUIRE(d.added.size() == 1);
+        CHECK(d.added[0].second.find("ip=10.1.7.5,mask=255.255.255.0,router=10.1.7.1,dns=10.1.7.2,dns=8.8.8.8,mtu=1450,") !=
+              std::string::npos);
         // No IPs, no server.
         Binding bare = v.bindings.at("vm1");
         bare.ips.clear();

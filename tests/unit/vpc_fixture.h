@@ -166,11 +166,11 @@ inline Op delete_vpc(std::string vpc) {
     o.vpc = std::move(vpc);
     return o;
 }
-inline Op add_subnet(std::string vpc, std::string cidr, std::string gw = "") {
+inline Op add_subnet(std::string vpc, std::string cidr, std::string gw = "", std::vector<std::string> dns = {}) {
     Op o;
     o.kind = OpKind::AddSubnet;
     o.vpc = std::move(vpc);
-    o.subnet = {std::move(cidr), std::move(gw)};
+    o.subnet = {std::move(cidr), std::move(gw), std::move(dns)};
     return o;
 }
 inline Op del_subnet(std::string vpc, std::string cidr) {

@@ -174,7 +174,7 @@ TEST_CASE("vpc manager: full sync", "[vpc]") {
     VpcSpec spec;
     spec.name = "blue";
     spec.vni = 5001;
-    spec.subnets = {{"10.1.0.0/24", "10.1.0.1"}, {"10.1.1.0/24", ""}};
+    spec.subnets = {{"10.1.0.0/24", "10.1.0.1", {}}, {"10.1.1.0/24", "", {}}};
     spec.bindings = {{"vm1", "52:54:00:00:00:01", {"10.1.0.11"}}, {"vm2", "52:54:00:00:00:02", {"10.1.1.12"}}};
     spec.endpoints = {{"52:54:00:00:01:07", "10.1.0.27", "192.0.2.2"}, {"52:54:00:00:01:08", "10.1.0.28", "192.0.2.3"}};
     spec.rules = {{"vm1", "ingress", "tcp", "10.1.0.0/16", 22, 0}};
@@ -233,6 +233,21 @@ TEST_CASE("vpc manager: full sync", "[vpc]") {
         REQUIRE(!env.mgr.sync(5, next, r));
         CHECK(env.mgr.model().find("blue")->subnets.begin()->second.gateway == 0x0a0100fe);
         CHECK(env.mgr.diff(next).empty());
+    }
+    SECTION("DNS servers given to a subnet reach its VMs' DHCP answers") {
+        VpcSpec next = same;
+        next.subnets[0].dns = {"10.1.0.2", "8.8.8.8"};
+        REQUIRE(!env.mgr.diff(next).empty());
+        REQUIRE(!env.mgr.sync(5, next, r));
+        CHECK(env.mgr.model().find("blue")->subnets.begin()->second.dns == std::vector<uint32_t>{0x0a010002, 0x08080808});
+        CHECK(env.mgr.diff(next).empty());
+        bool found = false;
+        for (const std::string& f : env.rules())
+            found |= f.find("in_port=vm1") != std::string::npos && f.find(",dns=10.1.0.2,dns=8.8.8.8,") != std::string::npos;
+        CHECK(found);
+        // The order counts (the client tries them in turn).
+        next.subnets[0].dns = {"8.8.8.8", "10.1.0.2"};
+        CHECK_FALSE(env.mgr.diff(next).empty());
     }
     SECTION("an invalid object: error names it in the sync message, nothing changes") {
         const std::string model = env.model_text();

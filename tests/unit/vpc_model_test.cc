@@ -103,6 +103,13 @@ TEST_CASE("vpc model: every invalid op is rejected naming its field, nothing cha
         {add_subnet("blue", "10.2.0.0/24", "10.2.1.1"), "ops[0].add_subnet.subnet.gateway", "gateway: 10.2.1.1 is not inside 10.2.0.0/24"},
         {add_subnet("blue", "10.2.0.0/24", "10.2.0.255"), "ops[0].add_subnet.subnet.gateway", "network or broadcast address"},
         {add_subnet("blue", "10.2.0.0/24", "x"), "ops[0].add_subnet.subnet.gateway", "is not an IPv4 address"},
+        {add_subnet("blue", "10.2.0.0/24", "", {"10.2.0.2", "dns.example"}), "ops[0].add_subnet.subnet.dns[1]",
+         "dns[1]: 'dns.example' is not an IPv4 address"},
+        {add_subnet("blue", "10.2.0.0/24", "", {"224.0.0.251"}), "ops[0].add_subnet.subnet.dns[0]", "224.0.0.251 is not a unicast address"},
+        {add_subnet("blue", "10.2.0.0/24", "", {"0.0.0.0"}), "ops[0].add_subnet.subnet.dns[0]", "is not a unicast address"},
+        {add_subnet("blue", "10.2.0.0/24", "", {"8.8.8.8", "8.8.8.8"}), "ops[0].add_subnet.subnet.dns[1]", "8.8.8.8 is given twice"},
+        {add_subnet("blue", "10.2.0.0/24", "", {"1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4", "1.1.1.5"}),
+         "ops[0].add_subnet.subnet.dns", "5 servers: at most 4"},
         {del_subnet("blue", "10.9.0.0/24"), "ops[0].del_subnet.subnet.cidr", "VPC 'blue' has no subnet 10.9.0.0/24"},
         {del_subnet("blue", "10.1.0.0/24"), "ops[0].del_subnet.subnet.cidr", "is still in use by"},
         // bindings
