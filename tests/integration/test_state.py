@@ -128,7 +128,7 @@ class State(SwitchTestCase):
         snapshot = os.path.getsize(sw.db)
         sw.ctl("add-flow", "priority=1,actions=drop")     # a flow change: one record
         sw.ctl("vpc", "create", "blue", "vni=5001")
-        sw.ctl("vpc", "add-subnet", "blue", "10.1.0.0/24")
+        sw.ctl("vpc", "add-subnet", "blue", "10.1.0.0/24", "dns=10.1.0.2,8.8.8.8")
         sw.ctl("vpc", "bind", "blue", "vm1", "mac=52:54:00:00:00:01", "ip=10.1.0.11")   # pending: no port
         add_endpoints(sw, 1, 5)
         sw.ctl("vpc", "del-endpoint", "blue", "mac=52:54:00:00:01:03")
@@ -186,7 +186,7 @@ class State(SwitchTestCase):
         sw.ctl("add-flow", "priority=10,in_port=vm1,actions=output:vm2")
         sw.ctl("add-flow", "table=5,priority=7,ip,nw_dst=10.0.0.0/8,actions=drop")
         sw.ctl("vpc", "create", "blue", "vni=5001")        # VPC records between flow records
-        sw.ctl("vpc", "add-subnet", "blue", "10.1.0.0/24")
+        sw.ctl("vpc", "add-subnet", "blue", "10.1.0.0/24", "dns=10.1.0.2")   # in the DHCP rule of vm1
         sw.ctl("vpc", "bind", "blue", "vm1", "mac=52:54:00:00:00:01", "ip=10.1.0.11")
         add_endpoints(sw, 1, 1)
         sw.ctl("mod-flows", "--strict", "priority=10,in_port=vm1,actions=output:in_port")
