@@ -848,6 +848,11 @@ class Overlay(SwitchTestCase):
         self.assertEqual(self.sw.drops("vm1").get("action_failed", 0), 1)
         stats = self.sw.json("vpc", "stats", "blue")["vpcs"][0]
         self.assertEqual(int(stats["dhcp_answered"]), 6)   # the rule's packets: answered or not
+        # trace shows the answer's content (troubleshooting.md's recipe).
+        trace = self.sw.ctl("trace", "in_port=vm1,dl_src=%s,udp,nw_src=0.0.0.0,nw_dst=255.255.255.255,"
+                                     "tp_src=68,tp_dst=67" % MAC1)
+        self.assertIn("dhcp_reply(ip=10.1.0.11,mask=255.255.255.0,server=10.1.0.1,router=10.1.0.1,mtu=1450,"
+                      "lease=86400),output:vm1", trace)
 
         # An underlay with a bigger MTU: the VMs are told theirs.
         self.assertEqual(self.sw.json("vpc", "show", "blue")["vpcs"][0]["vm_mtu"], 1450)
