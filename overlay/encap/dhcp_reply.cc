@@ -194,6 +194,10 @@ DhcpResult dhcp_make_reply(rte_mbuf* m, const DhcpConfig& cfg) {
     const uint32_t reply_len = ip_off + kIpLen + kUdpLen + bootp_len;
     m->data_len = static_cast<uint16_t>(reply_len);
     m->pkt_len = reply_len;
+    // The checksums below are complete: a checksum offload the request asked for (a guest
+    // that left its UDP checksum to the host) would be applied at offsets of the old
+    // headers.
+    m->ol_flags &= ~RTE_MBUF_F_TX_OFFLOAD_MASK;
 
     // Where it goes (RFC 2131 4.1).
     const uint32_t unicast = r.ciaddr ? r.ciaddr : yiaddr;   // 0: an INFORM without ciaddr

@@ -53,7 +53,7 @@ enum class DhcpResult : uint8_t {
 // segment (a chain's other segments are freed), BOOTREQUEST over Ethernet (htype 1, hlen 6) with chaddr equal
 // to the Ethernet source, the magic cookie and option 53. The answer is at least the
 // 300-byte BOOTP minimum (zero padded) and must fit the first segment's buffer; UDP and
-// IPv4 checksums are computed.
+// IPv4 checksums are computed (and transmit offload requests cleared).
 DhcpResult dhcp_make_reply(rte_mbuf* m, const DhcpConfig& cfg);
 
 }  // namespace vswitch::encap

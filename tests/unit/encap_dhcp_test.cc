@@ -312,6 +312,14 @@ TEST_CASE("dhcp: REQUEST for the bound address is ACKed, for another NAKed", "[d
     }
 }
 
+TEST_CASE("dhcp: a checksum offload the request carried is not applied to the answer", "[dhcp]") {
+    Mbuf m = make(discover().build());
+    m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+    REQUIRE(dhcp_make_reply(m.get(), config()) == DhcpResult::Reply);
+    CHECK((m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK) == 0);
+    CHECK(decode(bytes_of(m.get())).type() == 2);   // checksums verified there
+}
+
 TEST_CASE("dhcp: addressing by the broadcast flag and ciaddr", "[dhcp]") {
     Request r = discover();
     r.flags = 0x8000;
