@@ -85,7 +85,7 @@ std::vector<std::pair<uint16_t, uint16_t>> port_range_masks(uint16_t lo16, uint1
 
 uint16_t vm_mtu(uint16_t underlay_mtu, Encap e) {
     const uint16_t overhead = e == Encap::Gre ? kGreOverhead : kVxlanOverhead;
-    return underlay_mtu > 576 + overhead ? static_cast<uint16_t>(underlay_mtu - overhead) : 576;
+    return underlay_mtu > 68 + overhead ? static_cast<uint16_t>(underlay_mtu - overhead) : 68;
 }
 
 void Compiler::global(Encap e, RuleSink& out) const {

@@ -114,7 +114,8 @@ inline constexpr uint16_t kVxlanOverhead = 20 + 8 + 8 + 14;
 inline constexpr uint16_t kGreOverhead = 20 + 4 + 4 + 14;
 // The IP MTU a VM of a VPC with encapsulation e gets by DHCP (option 26): what fits in
 // an underlay packet of underlay_mtu bytes, so nothing it sends is refused as too big
-// (tunnel_mtu_exceeded). At least 576 (RFC 791's datagram every host must accept).
+// (tunnel_mtu_exceeded). The truth even when small (set-uplink allows 576, so 526 for
+// VXLAN): a bigger value would only turn into drops. At least 68, option 26's minimum.
 uint16_t vm_mtu(uint16_t underlay_mtu, Encap e);
 inline constexpr uint32_t kDhcpLease = 86400;   // seconds: the binding is the lease
 

@@ -64,9 +64,10 @@ TEST_CASE("vpc compiler: the VM MTU is what the underlay carries", "[vpc]") {
     CHECK(vm_mtu(1500, Encap::Gre) == 1458);
     CHECK(vm_mtu(9000, Encap::Vxlan) == 8950);
     CHECK(vm_mtu(1600, Encap::Gre) == 1558);
-    CHECK(vm_mtu(626, Encap::Vxlan) == 576);
-    CHECK(vm_mtu(600, Encap::Vxlan) == 576);   // never below what every host accepts
-    CHECK(vm_mtu(68, Encap::Gre) == 576);
+    CHECK(vm_mtu(576, Encap::Vxlan) == 526);   // set-uplink's smallest: the truth, not 576
+    CHECK(vm_mtu(576, Encap::Gre) == 534);
+    CHECK(vm_mtu(100, Encap::Vxlan) == 68);    // option 26's minimum
+    CHECK(vm_mtu(0, Encap::Gre) == 68);
 }
 
 TEST_CASE("vpc compiler: the rules of each object", "[vpc]") {
