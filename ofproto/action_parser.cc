@@ -362,6 +362,54 @@ FlowError parse_dhcp_reply(const Element& e, OfActionList& out) {
     return {};
 }
 
+// icmp_error(type=T,code=C,src=IP): all three keys, each once, any order.
+FlowError parse_icmp_error(const Element& e, OfActionList& out) {
+    if (e.sep != '(' || e.text.back() != ')')
+        return error("icmp_error: expected icmp_error(type=T,code=C,src=IP)", e.text);
+    IcmpErrorAction a;
+    bool have_type = false, have_code = false, have_src = false;
+    std::string_view rest = e.value;
+    while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        const std::string_view item = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        const size_t eq = item.find('=');
+        const std::string_view key = item.substr(0, eq);
+        const std::string_view val = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+        auto fail = [&](const std::string& why) {
+            return error("icmp_error: " + std::string(key) + ": " + why, e.text);
+        };
+        bool* have = key == "type" ? &have_type : key == "code" ? &have_code : key == "src" ? &have_src : nullptr;
+        if (!have) return error("icmp_error: unknown key '" + std::string(key) + "' (type, code, src)", e.text);
+        if (eq == std::string_view::npos) return fail("missing value");
+        if (*have) return fail("given twice");
+        *have = true;
+        std::string err;
+        uint64_t v = 0;
+        if (key == "src") {
+            uint32_t ip = 0;
+            if (!(err = parse_ipv4(val, ip)).empty()) return fail(err);
+            if (ip == 0 || (ip >> 28) >= 0xe || (ip >> 24) == 127)
+                return fail("'" + std::string(val) + "' is not a unicast address");
+            a.src = ip;
+        } else if (!(err = parse_uint(val, 255, v)).empty()) {
+            return fail(err);
+        } else if (key == "type") {
+            if (v != 3 && v != 11 && v != 12)
+                return fail(std::to_string(v) + " is not an error type this action sends (3, 11, 12)");
+            a.type = static_cast<uint8_t>(v);
+        } else {
+            if (v > 15) return fail("code " + std::to_string(v) + " out of range (0-15)");
+            a.code = static_cast<uint8_t>(v);
+        }
+    }
+    if (!have_type || !have_code || !have_src)
+        return error(std::string("icmp_error: missing ") + (!have_type ? "type" : !have_code ? "code" : "src") + "=",
+                     e.text);
+    out.push_back(a);
+    return {};
+}
+
 FlowError parse_note(const Element& e, OfActionList& out) {
     NoteAction n;
     int hi = -1;
@@ -443,7 +491,7 @@ FlowError parse_actions(std::string_view text, const PortDirectory& ports, OfAct
                         const ActionContext& ctx) {
     out.clear();
     const Element* drop = nullptr;
-    const Element* terminal = nullptr;           // drop:REASON, arp_reply, icmp_echo_reply, dhcp_reply
+    const Element* terminal = nullptr;           // drop:REASON or an answering action seen
     const Element* last_instruction = nullptr;   // write_metadata or goto_table seen
     bool saw_goto = false;
     std::vector<Element> elems = split_actions(text);
@@ -485,6 +533,9 @@ FlowError parse_actions(std::string_view text, const PortDirectory& ports, OfAct
                 return error("arp_reply: " + err, e.text);
             if (a.mac[0] & 1) return error("arp_reply: the MAC must be unicast", e.text);
             out.push_back(a);
+            terminal = &e;
+        } else if (iequals(k, "icmp_error")) {
+            if (FlowError err = parse_icmp_error(e, out)) return err;
             terminal = &e;
         } else if (iequals(k, "dhcp_reply")) {
             if (FlowError err = parse_dhcp_reply(e, out)) return err;

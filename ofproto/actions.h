@@ -171,6 +171,18 @@ struct DhcpReplyAction {
     bool operator==(const DhcpReplyAction&) const = default;
 };
 
+// icmp_error(type=T,code=C,src=IP) (extension; OVN's icmp4 { ... } for errors) — a
+// router's ICMP error: an IPv4 packet becomes the ICMP error type T (3 unreachable, 11
+// time exceeded, 12 parameter problem), code C, about itself, from IP, and goes back out
+// of the ingress port; packets RFC 1812 says never to answer (ICMP errors, non-first
+// fragments, group addresses) are dropped. Ends the packet's path (must be last).
+struct IcmpErrorAction {
+    uint8_t type = 11;
+    uint8_t code = 0;
+    uint32_t src = 0;   // host order
+    bool operator==(const IcmpErrorAction&) const = default;
+};
+
 // drop:REASON (extension) — drop, counted in the datapath's drop statistics under
 // REASON (one of the pipeline reasons of drop_reasons.h, e.g. vpc_spoofed). Ends the
 // packet's path (must be last); outputs before it still happen.
@@ -184,7 +196,7 @@ using OfAction = std::variant<OutputAction, InPortAction, FloodAction, NormalAct
                               MoveAction, ModVlanAction, PushVlanAction, PopVlanAction,
                               DecTtlAction, WriteMetadataAction, NoteAction, GroupAction,
                               MeterAction, ArpReplyAction, IcmpEchoReplyAction, DhcpReplyAction,
-                              NamedDropAction>;
+                              IcmpErrorAction, NamedDropAction>;
 using OfActionList = std::vector<OfAction>;   // empty = drop
 
 template <class... Fs>

@@ -199,6 +199,10 @@ std::string format_action(const OfAction& a, const PortDirectory& ports) {
                 if (c.mtu) s += ",mtu=" + std::to_string(c.mtu);
                 return s + ",lease=" + std::to_string(c.lease) + ")";
             },
+            [&](const IcmpErrorAction& a) {
+                return "icmp_error(type=" + std::to_string(a.type) + ",code=" + std::to_string(a.code) +
+                       ",src=" + format_ipv4(a.src) + ")";
+            },
             [&](const NamedDropAction& d) {
                 return std::string("drop:") + drop_reason_name(static_cast<DropReason>(d.reason));
             },

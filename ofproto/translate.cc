@@ -480,6 +480,7 @@ private:
                            [&](const ArpReplyAction& a) { arp_reply(a); },
                            [&](const IcmpEchoReplyAction&) { icmp_echo_reply(); },
                            [&](const DhcpReplyAction& a) { dhcp_reply(a); },
+                           [&](const IcmpErrorAction& a) { icmp_error(a); },
                            [&](const NamedDropAction& d) {
                                out_.actions.push_back(DpAction::drop(d.reason));
                                stopped_ = true;
@@ -548,8 +549,17 @@ private:
         reply_to_sender(out_.actions.dhcp_reply(a.cfg));
     }
 
-    // An answer made of the packet (arp_reply, icmp_echo_reply, dhcp_reply) goes back
-    // where the packet came from.
+    // Any IPv4 packet may get an error; which ones must not (errors, fragments, group
+    // addresses) the datapath checks per packet (encap::icmp_make_error).
+    void icmp_error(const IcmpErrorAction& a) {
+        stopped_ = true;
+        read_field(Field::DlType);
+        if (st_.w.dl_type != htons(0x0800)) return say("icmp_error: not IPv4, dropped");
+        reply_to_sender(DpAction::icmp_error(a.type, a.code, a.src));
+    }
+
+    // An answer made of the packet (arp_reply, icmp_echo_reply, dhcp_reply, icmp_error)
+    // goes back where the packet came from.
     void reply_to_sender(const DpAction& make_reply) {
         commit();
         out_.actions.push_back(make_reply);

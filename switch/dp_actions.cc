@@ -14,7 +14,7 @@ namespace vswitch {
 
 namespace {
 
-enum class ArgKind { None, Port, Mac, U16, U32, PortU32 };
+enum class ArgKind { None, Port, Mac, U16, U32, U64, PortU32 };
 
 ArgKind arg_kind(DpActionType t) {
     switch (t) {
@@ -30,6 +30,7 @@ ArgKind arg_kind(DpActionType t) {
     case DpActionType::Drop:
     case DpActionType::Recirculate: return ArgKind::U32;
     case DpActionType::ArpReply: return ArgKind::Mac;
+    case DpActionType::IcmpError: return ArgKind::U64;
     case DpActionType::PopVlan:
     case DpActionType::DecTtl:
     case DpActionType::IcmpEchoReply:
@@ -98,6 +99,9 @@ std::string one_to_string(const DpAction& a,
     case DpActionType::ArpReply: return "arp_reply(" + mac_str(a.arg.mac) + ")";
     case DpActionType::IcmpEchoReply: return "icmp_echo_reply";
     case DpActionType::DhcpReply: return "dhcp_reply(" + std::to_string(a.port) + ")";
+    case DpActionType::IcmpError:
+        return "icmp_error(type=" + std::to_string(a.error_type()) + ",code=" + std::to_string(a.error_code()) +
+               ",src=" + ipv4_str(__builtin_bswap32(a.error_src())) + ")";
     case DpActionType::Meter: return "meter(" + std::to_string(a.port) + ")";
     case DpActionType::Recirculate: return "recirc(" + std::to_string(a.arg.u32) + ")";
     }
@@ -124,6 +128,7 @@ bool DpAction::operator==(const DpAction& o) const {
     case ArgKind::Mac: return std::memcmp(arg.mac, o.arg.mac, sizeof arg.mac) == 0;
     case ArgKind::U16: return arg.u16 == o.arg.u16;
     case ArgKind::U32: return arg.u32 == o.arg.u32;
+    case ArgKind::U64: return arg.u64 == o.arg.u64;
     case ArgKind::PortU32: return port == o.port && arg.u32 == o.arg.u32;
     }
     return false;

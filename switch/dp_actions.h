@@ -56,6 +56,10 @@ enum class DpActionType : uint8_t {
                      // that get none (release, decline) are dropped as "dhcp_consumed",
                      // other packets as "action_failed". The translation outputs it to
                      // in_port.
+    IcmpError,       // arg.u64: source IPv4 (host order) | type << 32 | code << 40: turns
+                     // an IPv4 packet into that ICMP error about it (encap::icmp_make_error);
+                     // packets the RFCs forbid answering are dropped ("action_failed").
+                     // The translation outputs it to in_port.
 };
 
 struct DpAction {
@@ -103,6 +107,15 @@ struct DpAction {
     static DpAction drop(uint8_t reason) { return with_u32(DpActionType::Drop, reason); }
     static DpAction arp_reply(const uint8_t mac[6]) { return with_mac(DpActionType::ArpReply, mac); }
     static DpAction icmp_echo_reply() { return of(DpActionType::IcmpEchoReply); }
+    static DpAction icmp_error(uint8_t type, uint8_t code, uint32_t src_host) {
+        DpAction a = of(DpActionType::IcmpError);
+        a.arg.u64 = uint64_t{src_host} | uint64_t{type} << 32 | uint64_t{code} << 40;
+        return a;
+    }
+    // IcmpError's arguments, as icmp_error() packed them.
+    uint32_t error_src() const { return static_cast<uint32_t>(arg.u64); }
+    uint8_t error_type() const { return static_cast<uint8_t>(arg.u64 >> 32); }
+    uint8_t error_code() const { return static_cast<uint8_t>(arg.u64 >> 40); }
     static DpAction tunnel_pop(uint32_t tunnel_port, encap::TunnelType t, uint16_t udp_port) {
         DpAction a = with_u32(DpActionType::TunnelPop,
                               static_cast<uint32_t>(t) | uint32_t(udp_port) << 16);

@@ -17,6 +17,7 @@
 #include "meters.h"
 #include "overlay/encap/dhcp_reply.h"
 #include "overlay/encap/icmp_echo.h"
+#include "overlay/encap/icmp_error.h"
 #include "wire.h"
 
 namespace vswitch {
@@ -40,7 +41,8 @@ inline bool is_modifying(DpActionType t) {
     case DpActionType::TunnelPush:
     case DpActionType::ArpReply:
     case DpActionType::IcmpEchoReply:
-    case DpActionType::DhcpReply: return true;
+    case DpActionType::DhcpReply:
+    case DpActionType::IcmpError: return true;
     default: return false;
     }
 }
@@ -557,6 +559,12 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
         case DpActionType::IcmpEchoReply:
             for (uint16_t i = 0; i < b.size(); i++)
                 if (!encap::icmp_make_echo_reply(b.pkt(i))) b.mark(i, DropReason::ActionFailed);
+            parsed = false;
+            break;
+        case DpActionType::IcmpError:
+            for (uint16_t i = 0; i < b.size(); i++)
+                if (!encap::icmp_make_error(b.pkt(i), a.error_type(), a.error_code(), a.error_src()))
+                    b.mark(i, DropReason::ActionFailed);
             parsed = false;
             break;
         case DpActionType::DhcpReply:

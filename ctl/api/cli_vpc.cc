@@ -501,8 +501,9 @@ std::string format_vpc_stats(const api::VpcStatsReply& r) {
         s += "vpc " + v.name() + " (" + std::to_string(v.n_rules()) + " rules):\n";
         s += "  from VMs: " + std::to_string(v.from_vm()) + ", from remote hosts: " + std::to_string(v.from_tunnel()) + "\n";
         s += "  ARP answered: " + std::to_string(v.arp_answered()) + ", pings answered: " +
-             std::to_string(v.pings_answered()) + ", DHCP answered: " + std::to_string(v.dhcp_answered()) +
-             ", routed: " + std::to_string(v.routed()) + "\n";
+             std::to_string(v.pings_answered()) + ", DHCP answered: " + std::to_string(v.dhcp_answered()) + "\n";
+        s += "  routed: " + std::to_string(v.routed()) + ", TTL expired at the router: " +
+             std::to_string(v.ttl_expired()) + "\n";
         s += "  to remote hosts: " + std::to_string(v.to_remote()) + ", to local VMs: " + std::to_string(v.to_local()) + "\n";
         s += "  drops: " + drops(v.drops()) + "\n";
     }

@@ -68,6 +68,7 @@ void fill(const std::string& name, const VpcStats& s, api::VpcStats& out) {
     out.set_arp_answered(s.arp_answered);
     out.set_pings_answered(s.pings_answered);
     out.set_dhcp_answered(s.dhcp_answered);
+    out.set_ttl_expired(s.ttl_expired);
     out.set_routed(s.routed);
     out.set_to_remote(s.to_remote);
     out.set_to_local(s.to_local);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "overlay/encap/icmp_error.h"
 #include "overlay/encap/tunnel_header.h"
 #include "overlay/encap/wire_bytes.h"
 
@@ -22,21 +23,6 @@ constexpr uint8_t kTosInternetControl = 0xc0;   // precedence 6, RFC 1812 4.3.2.
 constexpr uint8_t kTtl = 64;
 
 bool is_vlan_tpid(uint16_t t) { return t == 0x8100 || t == 0x88a8; }
-
-// RFC 1122 3.2.2 / RFC 1812 4.3.2.7: an error is never sent about an ICMP error (two
-// stacks could bounce errors forever) and only its type tells; these are the error types.
-bool is_icmp_error(uint8_t type) {
-    return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-}
-
-// Same RFCs: no error about a packet that did not come from, or was not meant for, one
-// host: broadcast or multicast destinations, and sources that name no single host (the
-// answer would go to a group, to everybody, or to nowhere).
-bool addresses_unanswerable(uint32_t be_src, uint32_t be_dst) {
-    const uint32_t s = rte_be_to_cpu_32(be_src), d = rte_be_to_cpu_32(be_dst);
-    auto group = [](uint32_t a) { return (a >> 28) >= 0xe; };   // 224/4 multicast, 240/4 reserved + broadcast
-    return s == 0 || (s >> 24) == 127 || group(s) || group(d);
-}
 
 }  // namespace
 
@@ -65,10 +51,10 @@ rte_mbuf* icmp_frag_needed(const rte_mbuf* orig, uint16_t next_hop_mtu, rte_memp
     // A non-first fragment: its sender learns from the first one already, and its
     // payload does not start with the transport header the quote is for.
     if (rd_be16(ip + 6) & kIpOffsetMask) return nullptr;
-    if (addresses_unanswerable(rd32(ip + 12), rd32(ip + 16))) return nullptr;
+    if (icmp_error_unanswerable(rd_be32(ip + 12), rd_be32(ip + 16))) return nullptr;
     // Up to 8 payload bytes: fewer if the datagram (or what arrived of it) is shorter.
     const uint32_t quoted = std::min({kQuoted, ip_len - ihl, have - ip_off - ihl});
-    if (ip[9] == kProtoIcmp && (quoted == 0 || is_icmp_error(ip[ihl]))) return nullptr;
+    if (ip[9] == kProtoIcmp && (quoted == 0 || is_icmp_error_type(ip[ihl]))) return nullptr;
 
     rte_mbuf* m = rte_pktmbuf_alloc(pool);
     if (!m) return nullptr;

@@ -143,6 +143,17 @@ void Compiler::subnet(const Vpc& v, const Subnet& s, RuleSink& out) const {
                    .m("icmp_code", "0")
                    .a("icmp_echo_reply")
                    .take());
+    // What would be routed with TTL 1 gets "time exceeded" from the sender's gateway
+    // (traceroute's first hop). Only TTL 1: dec_ttl drops what a host should never send
+    // (TTL 0) as ttl_exceeded. Ping of a gateway (above) is not routed, whatever its TTL.
+    out.add(c, Flow(kTableRoute, kPrioTtl, c)
+                   .m("ip", "")
+                   .m("metadata", meta_vm(v))
+                   .m("dl_dst", format_mac(v.rmac()))
+                   .m("nw_src", format_cidr(s.cidr))
+                   .m("nw_ttl", "1")
+                   .a("icmp_error(type=11,code=0,src=" + format_ip(s.gateway) + ")")
+                   .take());
 }
 
 void Compiler::binding(const Vpc& v, const Binding& b, RuleSink& out) const {

@@ -17,7 +17,9 @@
 //   table 41  egress     per source binding (reg6): its egress rules -> 42; default
 //                        allow (no egress rules) or deny (vpc_security_denied).
 //   table 42  route      from a VM, ping of a subnet's gateway: icmp_echo_reply; to the
-//                        router MAC, from a VM: mod_dl_src, dec_ttl -> 43; else -> 43
+//                        router MAC with TTL 1: icmp_error time exceeded from the
+//                        sender's gateway; other IP to the router MAC, from a VM:
+//                        mod_dl_src, dec_ttl -> 43; else -> 43
 //   table 43  forward    by destination IP: local -> mod_dl_dst, reg7 = binding -> 44;
 //                        remote (only from a VM) -> mod_dl_dst, tun_id, tun_dst,
 //                        output to the tunnel port; else drop (vpc_no_route).
@@ -54,6 +56,7 @@ inline constexpr uint16_t kPrioGuard = 40000;     // table 0: spoof / unknown-ho
 inline constexpr uint16_t kPrioUnknownVni = 1;    // table 0: anything else on a tunnel port
 inline constexpr uint16_t kPrioRule = 200;        // tables 41, 44: security rules
 inline constexpr uint16_t kPrioService = 150;     // table 42: the gateway's own answers (ping)
+inline constexpr uint16_t kPrioTtl = 140;         // table 42: TTL 1 to the router: time exceeded
 inline constexpr uint16_t kPrioObject = 100;      // tables 40-44: per-object rules
 inline constexpr uint16_t kPrioMiss = 1;          // tables 40, 42, 43: per-VPC defaults
 
@@ -64,7 +67,7 @@ inline constexpr uint64_t kFromVm = uint64_t{1} << 32;
 enum class Kind : uint8_t {
     Global = 1,          // VPC 0: unknown-VNI drop per tunnel port (id = encap + 1)
     Vpc = 2,             // per VPC: unknown-host drop, routing, table-miss drops
-    Subnet = 3,          // gateway ARP and ping
+    Subnet = 3,          // gateway ARP, ping, time exceeded
     Binding = 4,         // classify, spoof drop, ARP, forward, ingress default
     EgressDefault = 5,   // id = binding id
     Endpoint = 6,        // ARP, forward to the tunnel

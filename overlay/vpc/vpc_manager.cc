@@ -716,6 +716,7 @@ void count(VpcStats& s, const CookieCounters& r, const std::unordered_map<uint32
         break;
     case Kind::Subnet:
         if (r.table == kTableArp) s.arp_answered += n;
+        else if (r.priority == kPrioTtl) s.ttl_expired += n;
         else s.pings_answered += n;
         break;
     case Kind::Dhcp: s.dhcp_answered += n; break;

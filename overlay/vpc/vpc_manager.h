@@ -70,6 +70,7 @@ struct VpcStats {
     uint64_t from_tunnel = 0;      // admitted from remote hosts (table 0)
     uint64_t arp_answered = 0;     // ARP requests answered locally (table 40)
     uint64_t pings_answered = 0;   // pings of a gateway answered (table 42)
+    uint64_t ttl_expired = 0;      // TTL 1 at the router: ICMP time exceeded sent (table 42)
     uint64_t dhcp_answered = 0;    // DHCP requests taken by the VPC's server (table 0;
                                    // releases too: they are counted dhcp_consumed)
     uint64_t routed = 0;           // routed by the VPC router (table 42)

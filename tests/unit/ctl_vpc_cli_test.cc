@@ -273,6 +273,7 @@ TEST_CASE("vpc cli: output", "[ctl][cli][vpc]") {
     s->set_arp_answered(3);
     s->set_pings_answered(4);
     s->set_dhcp_answered(2);
+    s->set_ttl_expired(1);
     s->set_routed(10);
     s->set_to_remote(5);
     s->set_to_local(14);
@@ -283,7 +284,8 @@ TEST_CASE("vpc cli: output", "[ctl][cli][vpc]") {
     CHECK(cli::format_vpc_stats(st) ==
           "vpc blue (20 rules):\n"
           "  from VMs: 20, from remote hosts: 10\n"
-          "  ARP answered: 3, pings answered: 4, DHCP answered: 2, routed: 10\n"
+          "  ARP answered: 3, pings answered: 4, DHCP answered: 2\n"
+          "  routed: 10, TTL expired at the router: 1\n"
           "  to remote hosts: 5, to local VMs: 14\n"
           "  drops: vpc_no_route=2, vpc_spoofed=7\n"
           "not in any VPC: vpc_unknown_vni=9\n");

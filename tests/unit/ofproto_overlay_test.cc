@@ -968,3 +968,51 @@ TEST_CASE("overlay: dhcp_reply translation", "[ofproto][overlay]") {
         CHECK(sw.run(arp_key(kVm1, 1, ip(10, 0, 0, 1), ip(10, 0, 0, 254))).actions.empty());
     }
 }
+
+// ------------------------------------------------------------------ icmp_error
+
+TEST_CASE("overlay: icmp_error parses, prints back, refuses what it cannot send", "[ofproto][overlay][parser]") {
+    FlowSpec spec;
+    REQUIRE_FALSE(parse_flow("ip,nw_ttl=1,actions=icmp_error(src=10.1.0.1,code=0,type=11)", kPorts, spec));
+    const std::string printed = format_flow(spec, kPorts);
+    CHECK(printed.find("actions=icmp_error(type=11,code=0,src=10.1.0.1)") != std::string::npos);
+    FlowSpec again;
+    REQUIRE_FALSE(parse_flow(printed, kPorts, again));
+    CHECK(again == spec);
+    REQUIRE_FALSE(parse_flow("ip,actions=icmp_error(type=3,code=13,src=192.0.2.1)", kPorts, spec));
+
+    auto err = [](const std::string& actions) {
+        FlowSpec s;
+        FlowError e = parse_flow("ip,actions=" + actions, kPorts, s);
+        INFO(actions);
+        CHECK(e);
+        return e;
+    };
+    CHECK(err("icmp_error").message == "icmp_error: expected icmp_error(type=T,code=C,src=IP)");
+    CHECK(err("icmp_error(type=11,code=0)").message == "icmp_error: missing src=");
+    CHECK(err("icmp_error(code=0,src=10.1.0.1)").message == "icmp_error: missing type=");
+    CHECK(err("icmp_error(type=8,code=0,src=10.1.0.1)").message ==
+          "icmp_error: type: 8 is not an error type this action sends (3, 11, 12)");
+    CHECK(err("icmp_error(type=11,code=16,src=10.1.0.1)").message == "icmp_error: code: code 16 out of range (0-15)");
+    CHECK(err("icmp_error(type=11,code=0,src=224.0.0.1)").message ==
+          "icmp_error: src: '224.0.0.1' is not a unicast address");
+    CHECK(err("icmp_error(type=11,type=11,code=0,src=10.1.0.1)").message == "icmp_error: type: given twice");
+    CHECK(err("icmp_error(type=11,code=0,src=10.1.0.1,ttl=3)").message == "icmp_error: unknown key 'ttl' (type, code, src)");
+    CHECK(err("icmp_error(type,code=0,src=10.1.0.1)").message == "icmp_error: type: missing value");
+    FlowError e = err("icmp_error(type=11,code=0,src=10.1.0.1),output:vm1");
+    CHECK(e.message == "icmp_error must be the last action");
+}
+
+TEST_CASE("overlay: icmp_error translation", "[ofproto][overlay]") {
+    Switch sw({"in_port=vm1,actions=icmp_error(type=11,code=0,src=10.0.0.254)"});
+    Translation t = sw.run(ip_key(kVm1, ip(10, 0, 0, 11), ip(10, 0, 1, 5), 17));
+    CHECK(t.actions == DpActionList{DpAction::icmp_error(11, 0, 0x0a0000fe), DpAction::output(kVm1)});
+    CHECK_MASK(t, MaskOf().f(Field::InPort).f(Field::DlType));
+    CHECK(dp_actions_to_string(t.actions, [](uint32_t p) { return std::to_string(p); }) ==
+          "icmp_error(type=11,code=0,src=10.0.0.254),output:" + std::to_string(kVm1));
+    // Not IPv4: dropped.
+    CHECK(sw.run(arp_key(kVm1, 1, ip(10, 0, 0, 1), ip(10, 0, 0, 254))).actions.empty());
+    CHECK_FALSE(DpAction::icmp_error(11, 0, 1) == DpAction::icmp_error(11, 1, 1));
+    CHECK_FALSE(DpAction::icmp_error(11, 0, 1) == DpAction::icmp_error(3, 0, 1));
+    CHECK_FALSE(DpAction::icmp_error(11, 0, 1) == DpAction::icmp_error(11, 0, 2));
+}

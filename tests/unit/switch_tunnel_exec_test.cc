@@ -749,3 +749,24 @@ TEST_CASE("owned_txqs: agrees with compute_tx_map and is disjoint across PMDs",
         }
     }
 }
+
+TEST_CASE("tunnel exec: IcmpError answers what it may, refuses the rest", "[switch][tunnel]") {
+    pool();
+    // A UDP packet to answer, and an ICMP error that must not be answered.
+    const Bytes udp = udp_frame(64, false);
+    Bytes icmp_err = udp;
+    icmp_err[14 + 9] = 1;        // protocol ICMP
+    icmp_err[14 + 20] = 3;       // type 3: an error
+    fix_ip_csum(icmp_err);
+    TunSink sink;
+    run({DpAction::icmp_error(11, 0, 0x0a010001), DpAction::output(kVm)}, {mk(udp), mk(icmp_err)}, sink);
+    CHECK(sink.dropped(DropReason::ActionFailed) == 1);
+    REQUIRE(sink.outs.size() == 1);
+    const Bytes& b = sink.outs[0].at_output;
+    REQUIRE(b.size() == 14 + 20 + 8 + 20 + 8);
+    CHECK(Bytes(b.begin(), b.begin() + 6) == Bytes(udp.begin() + 6, udp.begin() + 12));   // back to the sender
+    CHECK((b[14 + 9] == 1 && b[14 + 20] == 11 && b[14 + 21] == 0));
+    CHECK(Bytes(b.begin() + 14 + 28, b.end()) == Bytes(udp.begin() + 14, udp.begin() + 14 + 28));   // the quote
+    CHECK(dp_actions_to_string(DpActionList{DpAction::icmp_error(11, 0, 0x0a010001)}) ==
+          "icmp_error(type=11,code=0,src=10.1.0.1)");
+}

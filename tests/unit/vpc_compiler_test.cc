@@ -97,12 +97,13 @@ TEST_CASE("vpc compiler: the rules of each object", "[vpc]") {
             "table=0,priority=1,cookie=0x5600000100000002,in_port=gre0 actions=drop:vpc_unknown_vni",
         });
     }
-    SECTION("subnet: the gateway answers ARP and its VMs' ping with the router MAC") {
+    SECTION("subnet: the gateway answers ARP, its VMs' ping, and TTL 1 with time exceeded") {
         RecordingSink s;
         c.subnet(v, v.subnets.begin()->second, s);
         CHECK(texts(s) == std::vector<std::string>{
             "table=40,priority=100,cookie=0x5600010300000001,arp,metadata=0x1/0xffffffff,arp_op=1,arp_tpa=10.1.0.1 actions=arp_reply:0a:56:00:00:13:89",
             "table=42,priority=150,cookie=0x5600010300000001,icmp,metadata=0x100000001,dl_dst=0a:56:00:00:13:89,nw_dst=10.1.0.1,icmp_type=8,icmp_code=0 actions=icmp_echo_reply",
+            "table=42,priority=140,cookie=0x5600010300000001,ip,metadata=0x100000001,dl_dst=0a:56:00:00:13:89,nw_src=10.1.0.0/24,nw_ttl=1 actions=icmp_error(type=11,code=0,src=10.1.0.1)",
         });
     }
     SECTION("binding") {

@@ -373,11 +373,13 @@ TEST_CASE("vpc manager: statistics by what the rules do", "[vpc]") {
     env.send("in_port=vm2,dl_src=52:54:00:00:00:02,dl_dst=0a:56:00:00:13:89,icmp,nw_src=10.1.1.12,nw_dst=10.1.0.11", 10);  // routed, denied? no: icmp from 10.1/16 allowed
     env.send(vm1 + ",udp,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67", 11);   // DHCP
     env.send(vm1 + ",dl_dst=0a:56:00:00:13:89,icmp,nw_src=10.1.0.11,nw_dst=10.1.0.1,icmp_type=8,icmp_code=0", 12);  // ping
+    env.send(vm1 + ",dl_dst=0a:56:00:00:13:89,udp,nw_src=10.1.0.11,nw_dst=10.1.1.12,nw_ttl=1", 13);  // TTL expired
     VpcStats s = env.mgr.stats(v);
     CHECK(s.arp_answered == 3);
     CHECK(s.dhcp_answered == 11);
     CHECK(s.pings_answered == 12);
-    CHECK(s.from_vm == 3 + 5 + 2 + 10 + 12);   // IP and ARP admitted (not DHCP: answered in table 0)
+    CHECK(s.ttl_expired == 13);
+    CHECK(s.from_vm == 3 + 5 + 2 + 10 + 12 + 13);   // IP and ARP admitted (not DHCP: answered in table 0)
     CHECK(s.to_remote == 5);
     CHECK(s.from_tunnel == 4 + 6);
     CHECK(s.routed == 10);

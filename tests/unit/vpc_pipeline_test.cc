@@ -107,7 +107,16 @@ TEST_CASE("vpc pipeline: local delivery, routing between subnets at the source",
     // Same subnet would be L2; vm2 is in 10.1.1.0/24, so vm1 sends to the router MAC.
     const std::string routed = kVm1 + ",dl_dst=0a:56:00:00:13:89,icmp,nw_src=10.1.0.11,nw_dst=10.1.1.12";
     CHECK(p.actions(routed) == "set_eth_src(0a:56:00:00:13:89),set_eth_dst(52:54:00:00:00:02),dec_ttl,output:vm2");
-    CHECK(p.actions(routed + ",nw_ttl=1") == "drop");   // TTL expires at the router
+    // TTL expires at the router: "time exceeded" from the sender's gateway, back to it.
+    CHECK(p.actions(routed + ",nw_ttl=1") == "icmp_error(type=11,code=0,src=10.1.0.1),output:vm1");
+    CHECK(p.actions(kVm2 + ",dl_dst=0a:56:00:00:13:89,udp,nw_src=10.1.1.12,nw_dst=10.1.0.27,nw_ttl=1") ==
+          "icmp_error(type=11,code=0,src=10.1.1.1),output:vm2");
+    CHECK(p.actions(routed + ",nw_ttl=2") == "set_eth_src(0a:56:00:00:13:89),set_eth_dst(52:54:00:00:00:02),dec_ttl,output:vm2");
+    // Not routed, not expired: same-subnet traffic and pings of the gateway with TTL 1.
+    CHECK(p.actions(kVm1 + ",dl_dst=0a:56:00:00:13:89,icmp,nw_src=10.1.0.11,nw_dst=10.1.0.1,icmp_type=8,icmp_code=0,nw_ttl=1") ==
+          "icmp_echo_reply,output:vm1");
+    CHECK(p.actions(kVm1 + ",dl_dst=52:54:00:00:01:07,icmp,nw_src=10.1.0.11,nw_dst=10.1.0.27,nw_ttl=1").find("tunnel_push(") !=
+          std::string::npos);
     // Routed towards a remote endpoint too.
     const std::string remote = kVm2 + ",dl_dst=0a:56:00:00:13:89,icmp,nw_src=10.1.1.12,nw_dst=10.1.0.27";
     CHECK(p.trace_has(remote, "tunnel: encapsulated (key 5001) to 192.0.2.2"));
