@@ -749,7 +749,8 @@ class Overlay(SwitchTestCase):
 
     def test_vpc_gateway_answers_ping(self):
         """A VM pings its gateway and the other subnet's: the switch answers, byte for
-        byte the reply (checksums right, payload returned); a ping to nobody is not."""
+        byte the reply (checksums right, payload returned); a ping to nobody is not. A
+        routed packet with TTL 1 gets scapy's "time exceeded" from the VM's gateway."""
         self.vm_port("vm1")
         for args in (["create", "blue", "vni=5001"],
                      ["add-subnet", "blue", "10.1.0.0/24", "gateway=10.1.0.1"],
@@ -774,6 +775,24 @@ class Overlay(SwitchTestCase):
             want.append(bytes(r))   # scapy computes both checksums
         self.assertEqual([bytes(p) for p in got], want, [p.summary() for p in got])
         self.assertEqual(self.sw.drops("vm1").get("vpc_no_route", 0), 1)
+
+        # Routed with TTL 1 (traceroute's first probe): "time exceeded" from vm1's own
+        # gateway, quoting the probe; TTL 2 is routed on (and finds no one here).
+        probes = [Ether(src=MAC1, dst=rmac) / IP(src="10.1.0.11", dst="10.1.1.50", ttl=ttl, id=200 + ttl) /
+                  UDP(sport=40000, dport=33434 + ttl) / Raw(b"probe" + bytes(20)) for ttl in (1, 2, 1)]
+        wrpcap(pings, probes)
+        cap = os.path.join(self.dir, "vm1-ttl.pcap")
+        self.run_traffic([self.vm_spec("vm1", mac=MAC1)], [
+            "--replay", "vm1:%s,rate=50" % pings, "--capture", "vm1:" + cap, "--drain", "2"]).run()
+        got = [Ether(f) for f in frames(cap)]
+        want = []
+        for q in (probes[0], probes[2]):
+            quote = bytes(q[IP])[:20 + 8]
+            want.append(bytes(Ether(src=rmac, dst=MAC1) / IP(src="10.1.0.1", dst="10.1.0.11", tos=0xc0, ttl=64, id=0) /
+                              ICMP(type=11, code=0) / Raw(quote)))
+        self.assertEqual([bytes(p) for p in got], want, [p.summary() for p in got])
+        self.assertEqual(self.sw.drops("vm1").get("vpc_no_route", 0), 2)
+        self.assertEqual(int(self.sw.json("vpc", "stats", "blue")["vpcs"][0]["ttl_expired"]), 2)
 
     # ------------------------------------------------------------------ VPC DHCP
 
@@ -865,7 +884,8 @@ class Overlay(SwitchTestCase):
     def test_vpc_dhcp_configures_a_linux_client(self):
         """busybox udhcpc in a namespace, behind an af_packet port bound to the VPC, gets
         its address, mask, gateway, MTU and lease from the switch; configured so, it
-        pings the gateway. A release (-R) is taken as dhcp_consumed."""
+        pings the gateway and traceroute shows the gateway as hop 1. A release (-R) is
+        taken as dhcp_consumed."""
         ns = self.netns()
         sw_if, peer = self.veth(peer_ns=ns)
         mac = netns_exec(ns, "cat", "/sys/class/net/%s/address" % peer).stdout.strip()
@@ -893,6 +913,12 @@ class Overlay(SwitchTestCase):
         self.assertIn("inet 10.1.0.21/24", link)
         out, received = netns_ping(ns, "10.1.0.1", 3)
         self.assertEqual(received, 3, out)
+        # traceroute through the VPC router: hop 1 is the gateway (ICMP time exceeded),
+        # hop 2 nobody (10.1.1.50 is no one's: vpc_no_route).
+        r = netns_exec(ns, "busybox", "traceroute", "-n", "-m", "2", "-q", "1", "-w", "1", "10.1.1.50",
+                       check=False, timeout=30)
+        hops = [line.split()[:2] for line in r.stdout.splitlines() if line.strip()[:1].isdigit()]
+        self.assertEqual(hops, [["1", "10.1.0.1"], ["2", "*"]], r.stdout + r.stderr)
         # Running with -R: it releases its lease when told to stop.
         before = self.sw.drops("vm9").get("dhcp_consumed", 0)
         os.unlink(env)
