@@ -293,6 +293,44 @@ FlowError parse_resubmit(const Element& e, const PortDirectory& ports, OfActionL
     return {};
 }
 
+// The KEY=VALUE items of NAME(ITEM,...) (e.value; the caller checked the parentheses),
+// in order: item(key, value, fail) handles one, fail(why) being the error
+// "NAME: KEY: why". Refused here: an item without KEY=, a key given twice (but
+// `repeatable`). `seen` gets the keys, for missing_key().
+template <class Item>
+FlowError each_key_value(const Element& e, std::string_view name, std::string_view repeatable,
+                         std::vector<std::string_view>& seen, Item item) {
+    std::string_view rest = e.value;
+    while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        const std::string_view it = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        const size_t eq = it.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            return error(std::string(name) + ": expected KEY=VALUE, got '" + std::string(it) + "'", e.text);
+        const std::string_view key = it.substr(0, eq), val = it.substr(eq + 1);
+        auto fail = [&](const std::string& why) {
+            return error(std::string(name) + ": " + std::string(key) + ": " + why, e.text);
+        };
+        if (key != repeatable)
+            for (std::string_view k : seen)
+                if (k == key) return fail("given twice");
+        seen.push_back(key);
+        if (FlowError err = item(key, val, fail)) return err;
+    }
+    return {};
+}
+
+FlowError missing_key(const Element& e, std::string_view name, const std::vector<std::string_view>& seen,
+                      std::initializer_list<std::string_view> required) {
+    for (std::string_view need : required) {
+        bool found = false;
+        for (std::string_view k : seen) found |= k == need;
+        if (!found) return error(std::string(name) + ": missing " + std::string(need) + "=", e.text);
+    }
+    return {};
+}
+
 // dhcp_reply(KEY=VALUE,...): every key once but dns (up to 4); mac, server, ip and mask
 // required.
 FlowError parse_dhcp_reply(const Element& e, OfActionList& out) {
@@ -300,29 +338,14 @@ FlowError parse_dhcp_reply(const Element& e, OfActionList& out) {
         return error("dhcp_reply: expected dhcp_reply(mac=MAC,server=IP,ip=IP,mask=MASK,...)", e.text);
     encap::DhcpConfig c;
     std::vector<std::string_view> seen;
-    std::string_view rest = e.value;
-    while (!rest.empty()) {
-        const size_t comma = rest.find(',');
-        const std::string_view item = rest.substr(0, comma);
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-        const size_t eq = item.find('=');
-        if (eq == std::string_view::npos || eq == 0)
-            return error("dhcp_reply: expected KEY=VALUE, got '" + std::string(item) + "'", e.text);
-        const std::string_view key = item.substr(0, eq), val = item.substr(eq + 1);
-        auto fail = [&](const std::string& why) {
-            return error("dhcp_reply: " + std::string(key) + ": " + why, e.text);
-        };
-        if (key != "dns") {
-            for (std::string_view s : seen)
-                if (s == key) return fail("given twice");
-            seen.push_back(key);
-        }
-        std::string err;
+    FlowError err = each_key_value(e, "dhcp_reply", "dns", seen, [&](std::string_view key, std::string_view val,
+                                                                     const auto& fail) -> FlowError {
+        std::string bad;
         uint32_t addr = 0;
         const bool is_addr = key == "server" || key == "ip" || key == "mask" || key == "router" || key == "dns";
-        if (is_addr && !(err = parse_ipv4(val, addr)).empty()) return fail(err);
+        if (is_addr && !(bad = parse_ipv4(val, addr)).empty()) return fail(bad);
         if (key == "mac") {
-            if (!(err = parse_mac(val, c.server_mac)).empty()) return fail(err);
+            if (!(bad = parse_mac(val, c.server_mac)).empty()) return fail(bad);
             if (c.server_mac[0] & 1) return fail("the MAC must be unicast");
         } else if (key == "mask") {
             if (addr == 0 || (~addr & (~addr + 1))) return fail("'" + std::string(val) + "' is not a netmask");
@@ -338,7 +361,7 @@ FlowError parse_dhcp_reply(const Element& e, OfActionList& out) {
             else c.dns[c.n_dns++] = addr;
         } else if (key == "mtu" || key == "lease") {
             uint64_t v = 0;
-            if (!(err = parse_uint(val, key == "mtu" ? 65535 : 0xffffffffu, v)).empty()) return fail(err);
+            if (!(bad = parse_uint(val, key == "mtu" ? 65535 : 0xffffffffu, v)).empty()) return fail(bad);
             if (key == "mtu" && v < 68) return fail("below 68, the IPv4 minimum");
             if (key == "lease" && v == 0) return fail("must be at least 1 second");
             if (key == "mtu") c.mtu = static_cast<uint16_t>(v);
@@ -348,12 +371,10 @@ FlowError parse_dhcp_reply(const Element& e, OfActionList& out) {
                              "' (mac, server, ip, mask, router, dns, mtu, lease)",
                          e.text);
         }
-    }
-    for (std::string_view need : {"mac", "server", "ip", "mask"}) {
-        bool found = false;
-        for (std::string_view s : seen) found |= s == need;
-        if (!found) return error("dhcp_reply: missing " + std::string(need) + "=", e.text);
-    }
+        return {};
+    });
+    if (err) return err;
+    if (FlowError m = missing_key(e, "dhcp_reply", seen, {"mac", "server", "ip", "mask"})) return m;
     // /31 and /32 have no network or broadcast address (RFC 3021).
     const uint32_t host = c.client_ip & ~c.netmask;
     if (c.netmask < 0xfffffffeu && (host == 0 || host == ~c.netmask))
@@ -367,33 +388,21 @@ FlowError parse_icmp_error(const Element& e, OfActionList& out) {
     if (e.sep != '(' || e.text.back() != ')')
         return error("icmp_error: expected icmp_error(type=T,code=C,src=IP)", e.text);
     IcmpErrorAction a;
-    bool have_type = false, have_code = false, have_src = false;
-    std::string_view rest = e.value;
-    while (!rest.empty()) {
-        const size_t comma = rest.find(',');
-        const std::string_view item = rest.substr(0, comma);
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-        const size_t eq = item.find('=');
-        const std::string_view key = item.substr(0, eq);
-        const std::string_view val = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
-        auto fail = [&](const std::string& why) {
-            return error("icmp_error: " + std::string(key) + ": " + why, e.text);
-        };
-        bool* have = key == "type" ? &have_type : key == "code" ? &have_code : key == "src" ? &have_src : nullptr;
-        if (!have) return error("icmp_error: unknown key '" + std::string(key) + "' (type, code, src)", e.text);
-        if (eq == std::string_view::npos) return fail("missing value");
-        if (*have) return fail("given twice");
-        *have = true;
-        std::string err;
+    std::vector<std::string_view> seen;
+    FlowError err = each_key_value(e, "icmp_error", "", seen, [&](std::string_view key, std::string_view val,
+                                                                 const auto& fail) -> FlowError {
+        std::string bad;
         uint64_t v = 0;
         if (key == "src") {
             uint32_t ip = 0;
-            if (!(err = parse_ipv4(val, ip)).empty()) return fail(err);
+            if (!(bad = parse_ipv4(val, ip)).empty()) return fail(bad);
             if (ip == 0 || (ip >> 28) >= 0xe || (ip >> 24) == 127)
                 return fail("'" + std::string(val) + "' is not a unicast address");
             a.src = ip;
-        } else if (!(err = parse_uint(val, 255, v)).empty()) {
-            return fail(err);
+        } else if (key != "type" && key != "code") {
+            return error("icmp_error: unknown key '" + std::string(key) + "' (type, code, src)", e.text);
+        } else if (!(bad = parse_uint(val, 255, v)).empty()) {
+            return fail(bad);
         } else if (key == "type") {
             if (v != 3 && v != 11 && v != 12)
                 return fail(std::to_string(v) + " is not an error type this action sends (3, 11, 12)");
@@ -402,10 +411,10 @@ FlowError parse_icmp_error(const Element& e, OfActionList& out) {
             if (v > 15) return fail("code " + std::to_string(v) + " out of range (0-15)");
             a.code = static_cast<uint8_t>(v);
         }
-    }
-    if (!have_type || !have_code || !have_src)
-        return error(std::string("icmp_error: missing ") + (!have_type ? "type" : !have_code ? "code" : "src") + "=",
-                     e.text);
+        return {};
+    });
+    if (err) return err;
+    if (FlowError m = missing_key(e, "icmp_error", seen, {"type", "code", "src"})) return m;
     out.push_back(a);
     return {};
 }

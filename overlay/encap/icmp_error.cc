@@ -14,8 +14,6 @@ namespace {
 constexpr uint32_t kQuoted = 8;    // RFC 792: the header plus 64 bits of data
 constexpr uint32_t kIcmpLen = 8;   // type, code, checksum, 4 unused bytes
 constexpr uint32_t kFront = kIpLen + kIcmpLen;   // what goes in front of the quote
-constexpr uint8_t kTosInternetControl = 0xc0;
-constexpr uint8_t kTtl = 64;
 
 }  // namespace
 
@@ -57,16 +55,7 @@ bool icmp_make_error(rte_mbuf* m, uint8_t type, uint8_t code, uint32_t src) {
     m->ol_flags &= ~RTE_MBUF_F_TX_OFFLOAD_MASK;
 
     uint8_t* rip = d + ip_off;
-    rip[0] = 0x45;
-    rip[1] = kTosInternetControl;
-    wr_be16(rip + 2, static_cast<uint16_t>(kIpLen + icmp_len));
-    wr32(rip + 4, 0);   // identification 0, no flags: a one-off, small datagram
-    rip[8] = kTtl;
-    rip[9] = kProtoIcmp;
-    wr16(rip + 10, 0);
-    wr_be32(rip + 12, src);
-    wr_be32(rip + 16, orig_src);
-    wr16(rip + 10, csum_finish(csum_add(0, rip, kIpLen)));
+    write_icmp_error_ip(rip, icmp_len, rte_cpu_to_be_32(src), rte_cpu_to_be_32(orig_src));
 
     uint8_t* icmp = rip + kIpLen;
     icmp[0] = type;

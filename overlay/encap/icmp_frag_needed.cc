@@ -19,8 +19,6 @@ constexpr uint32_t kMaxTags = 2;      // 802.1Q, or 802.1ad + 802.1Q (QinQ)
 constexpr uint32_t kIpMaxLen = 60;    // IHL 15
 constexpr uint32_t kQuoted = 8;       // RFC 792: the header plus 64 bits of data
 constexpr uint32_t kIcmpLen = 8;      // type, code, checksum, unused, next-hop MTU
-constexpr uint8_t kTosInternetControl = 0xc0;   // precedence 6, RFC 1812 4.3.2.5
-constexpr uint8_t kTtl = 64;
 
 bool is_vlan_tpid(uint16_t t) { return t == 0x8100 || t == 0x88a8; }
 
@@ -72,18 +70,9 @@ rte_mbuf* icmp_frag_needed(const rte_mbuf* orig, uint16_t next_hop_mtu, rte_memp
     std::memcpy(p + 12, d + 12, ip_off - 12);
 
     uint8_t* rip = p + ip_off;
-    rip[0] = 0x45;
-    rip[1] = kTosInternetControl;
-    wr_be16(rip + 2, static_cast<uint16_t>(kIpLen + icmp_len));
-    wr32(rip + 4, 0);          // identification 0, no flags: a one-off, tiny datagram
-    rip[8] = kTtl;
-    rip[9] = kProtoIcmp;
-    wr16(rip + 10, 0);
     // "Appears to come from the packet's destination", as a router on the path would
     // send it: the sender's stack looks the route up by the quoted destination anyway.
-    wr32(rip + 12, rd32(ip + 16));
-    wr32(rip + 16, rd32(ip + 12));
-    wr16(rip + 10, csum_finish(csum_add(0, rip, kIpLen)));
+    write_icmp_error_ip(rip, icmp_len, rd32(ip + 16), rd32(ip + 12));
 
     uint8_t* icmp = rip + kIpLen;
     icmp[0] = 3;   // destination unreachable

@@ -100,4 +100,20 @@ inline uint16_t csum_fold(uint64_t sum) {
 // is zero: write it back with wr16().
 inline uint16_t csum_finish(uint64_t sum) { return static_cast<uint16_t>(~csum_fold(sum)); }
 
+// The IPv4 header of an ICMP error the switch sends (frag-needed, time exceeded): no
+// options, TOS 0xc0 (precedence 6, RFC 1812 4.3.2.5), ID 0 and no flags (a one-off,
+// small datagram), TTL 64, checksum computed. Addresses network order as stored.
+inline void write_icmp_error_ip(uint8_t* ip, uint32_t icmp_len, uint32_t src_be, uint32_t dst_be) {
+    ip[0] = 0x45;
+    ip[1] = 0xc0;
+    wr_be16(ip + 2, static_cast<uint16_t>(kIpLen + icmp_len));
+    wr32(ip + 4, 0);
+    ip[8] = 64;
+    ip[9] = kProtoIcmp;
+    wr16(ip + 10, 0);
+    wr32(ip + 12, src_be);
+    wr32(ip + 16, dst_be);
+    wr16(ip + 10, csum_finish(csum_add(0, ip, kIpLen)));
+}
+
 }  // namespace vswitch::encap::detail

@@ -998,7 +998,7 @@ TEST_CASE("overlay: icmp_error parses, prints back, refuses what it cannot send"
           "icmp_error: src: '224.0.0.1' is not a unicast address");
     CHECK(err("icmp_error(type=11,type=11,code=0,src=10.1.0.1)").message == "icmp_error: type: given twice");
     CHECK(err("icmp_error(type=11,code=0,src=10.1.0.1,ttl=3)").message == "icmp_error: unknown key 'ttl' (type, code, src)");
-    CHECK(err("icmp_error(type,code=0,src=10.1.0.1)").message == "icmp_error: type: missing value");
+    CHECK(err("icmp_error(type,code=0,src=10.1.0.1)").message == "icmp_error: expected KEY=VALUE, got 'type'");
     FlowError e = err("icmp_error(type=11,code=0,src=10.1.0.1),output:vm1");
     CHECK(e.message == "icmp_error must be the last action");
 }
