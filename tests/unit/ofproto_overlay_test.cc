@@ -502,6 +502,23 @@ TEST_CASE("overlay: decapsulated packets match in_port and tun_* like any packet
 
 // ------------------------------------------------------------------ arp_reply, drop:REASON
 
+namespace {
+
+// Parses, prints canonically, and parses the print back to the same flow.
+void check_round_trip(const std::string& flow) {
+    FlowSpec spec;
+    FlowError err = parse_flow(flow, kPorts, spec);
+    INFO(flow << ": " << err.message << " near '" << err.token << "'");
+    REQUIRE_FALSE(err);
+    const std::string printed = format_flow(spec, kPorts);
+    FlowSpec again;
+    REQUIRE_FALSE(parse_flow(printed, kPorts, again));
+    CHECK(again == spec);
+    CHECK(format_flow(again, kPorts) == printed);
+}
+
+}  // namespace
+
 TEST_CASE("overlay: arp_reply and drop:REASON parse, print back, must be last",
           "[ofproto][overlay][parser]") {
     for (const char* flow : {
@@ -512,15 +529,7 @@ TEST_CASE("overlay: arp_reply and drop:REASON parse, print back, must be last",
              "tun_id=0x1389,tun_src=192.0.2.2,actions=set_field:192.0.2.3->tun_src,drop:vpc_unknown_host",
              "icmp,nw_dst=10.0.0.1,icmp_type=8,actions=icmp_echo_reply",
          }) {
-        FlowSpec spec;
-        FlowError err = parse_flow(flow, kPorts, spec);
-        INFO(flow << ": " << err.message << " near '" << err.token << "'");
-        REQUIRE_FALSE(err);
-        const std::string printed = format_flow(spec, kPorts);
-        FlowSpec again;
-        REQUIRE_FALSE(parse_flow(printed, kPorts, again));
-        CHECK(again == spec);
-        CHECK(format_flow(again, kPorts) == printed);
+        check_round_trip(flow);
     }
     // The dump form, through Ofproto.
     Switch sw({"in_port=vm1,actions=drop:vpc_security_denied", "in_port=vm2,arp,actions=arp_reply:02:00:00:00:00:AA"});
@@ -873,15 +882,7 @@ TEST_CASE("overlay: dhcp_reply parses, prints back canonically, refuses bad opti
              "udp,actions=dhcp_reply(ip=10.1.0.11,mac=0A:56:00:00:13:89,mask=255.255.255.0,server=10.1.0.1)",
              "actions=dhcp_reply(mac=02:00:00:00:00:01,server=192.168.0.1,ip=192.168.0.7,mask=255.255.255.255,lease=4294967295)",
          }) {
-        FlowSpec spec;
-        FlowError err = parse_flow(flow, kPorts, spec);
-        INFO(flow << ": " << err.message << " near '" << err.token << "'");
-        REQUIRE_FALSE(err);
-        const std::string printed = format_flow(spec, kPorts);
-        FlowSpec again;
-        REQUIRE_FALSE(parse_flow(printed, kPorts, again));
-        CHECK(again == spec);
-        CHECK(format_flow(again, kPorts) == printed);
+        check_round_trip(flow);
     }
     FlowSpec spec;
     REQUIRE_FALSE(parse_flow("udp,actions=" + canonical, kPorts, spec));
