@@ -47,11 +47,29 @@ class ApiErrors(SwitchTestCase):
             (["add-flow", "priority=70000,actions=drop"], "70000"),
             (["del-flows", "in_port=vm9"], "vm9"),
             (["port-stats", "nosuch"], "nosuch"),
+            # The VPC router's answering actions, as flows.
+            (["add-flow", "udp,actions=dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11)"],
+             "dhcp_reply: missing mask="),
+            (["add-flow", "udp,actions=dhcp_reply(mac=0a:56:00:00:13:89,server=10.1.0.1,ip=10.1.0.11,"
+                          "mask=255.255.255.0,mtu=9),output:vm1"], "mtu: below 68"),
+            (["add-flow", "ip,actions=icmp_error(type=8,code=0,src=10.1.0.1)"], "not an error type"),
+            (["vpc", "add-subnet", "nosuch", "10.1.0.0/24", "dns=10.1.0.2"], "no VPC named"),
         ]
         for args, needle in bad:
             err = self.sw.ctl_fail(*args)
             self.assertIn(needle, err, (args, err))
             self.assertEqual(self.state(), before, args)
+        # Bad DNS servers of a subnet, in a VPC that exists: refused, nothing changes.
+        self.sw.ctl("vpc", "create", "blue", "vni=5001")
+        before = self.state(), self.sw.ctl("vpc", "show")
+        for dns, needle in (("10.1.0.2,dns.example", "dns[1]: 'dns.example' is not an IPv4 address"),
+                            ("224.0.0.251", "not a unicast address"),
+                            ("1.1.1.1,1.1.1.1", "given twice"),
+                            ("1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5", "at most 4")):
+            err = self.sw.ctl_fail("vpc", "add-subnet", "blue", "10.1.0.0/24", "dns=" + dns)
+            self.assertIn(needle, err, (dns, err))
+            self.assertIn("subnet.dns", err, err)   # the field is named
+            self.assertEqual((self.state(), self.sw.ctl("vpc", "show")), before, dns)
         self.assertAlive()
 
     def test_add_flows_file_is_atomic(self):
