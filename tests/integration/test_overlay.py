@@ -14,7 +14,8 @@
   queue, with the switch as its own remote VTEP so that looped packets are decapsulated:
   every (VM, queue) on its own uplink queue, return traffic on the flow's queue;
 - tenant isolation under load with overlapping inner addresses, unknown VNIs counted;
-- the VPC's services: the gateways answer ping, and DHCP (scapy requests field by field,
+- the VPC router: gateways answer ping, TTL 1 gets "time exceeded" (scapy, and busybox
+  traceroute), and DHCP (scapy requests field by field,
   and busybox udhcpc configuring a namespace's interface);
 - underlay MTU: too-big packets dropped with ICMP "fragmentation needed";
 - persistence of the uplink and static neighbors; bad input refused without a trace.
