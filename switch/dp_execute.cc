@@ -567,16 +567,16 @@ void execute_chunk(const DpActionList& acts, rte_mbuf** pkts, uint16_t n, const 
                     b.mark(i, DropReason::ActionFailed);
             parsed = false;
             break;
-        case DpActionType::DhcpReply:
+        case DpActionType::DhcpReply: {
+            const encap::DhcpConfig* cfg = a.port < acts.dhcp.size() ? &acts.dhcp[a.port] : nullptr;
             for (uint16_t i = 0; i < b.size(); i++) {
-                const encap::DhcpResult r =
-                    a.port < acts.dhcp.size() ? encap::dhcp_make_reply(b.pkt(i), acts.dhcp[a.port])
-                                              : encap::DhcpResult::Invalid;
+                const encap::DhcpResult r = cfg ? encap::dhcp_make_reply(b.pkt(i), *cfg) : encap::DhcpResult::Invalid;
                 if (r == encap::DhcpResult::Consumed) b.mark(i, DropReason::DhcpConsumed);
                 else if (r != encap::DhcpResult::Reply) b.mark(i, DropReason::ActionFailed);
             }
             parsed = false;
             break;
+        }
         case DpActionType::TunnelPush:
             tunnel_push(b, acts.tunnel(a), parsed, sink);
             parsed = false;   // the offsets now point into the outer header

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "overlay/encap/tunnel_header.h"
+
 namespace vswitch::vpc {
 
 namespace {
@@ -84,7 +86,7 @@ std::vector<std::pair<uint16_t, uint16_t>> port_range_masks(uint16_t lo16, uint1
 }
 
 uint16_t vm_mtu(uint16_t underlay_mtu, Encap e) {
-    const uint16_t overhead = e == Encap::Gre ? kGreOverhead : kVxlanOverhead;
+    const uint32_t overhead = e == Encap::Gre ? encap::kGreOverhead : encap::kVxlanOverhead;
     return underlay_mtu > 68 + overhead ? static_cast<uint16_t>(underlay_mtu - overhead) : 68;
 }
 

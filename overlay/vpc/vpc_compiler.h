@@ -111,13 +111,11 @@ struct CompilerOptions {
     uint16_t underlay_mtu = 1500;   // largest outer IP packet (set-uplink mtu=)
 };
 
-// Encapsulation overhead on the underlay: outer IPv4 + UDP + VXLAN, or IPv4 + GRE with
-// key, plus the inner Ethernet header, which the VM's MTU does not count.
-inline constexpr uint16_t kVxlanOverhead = 20 + 8 + 8 + 14;
-inline constexpr uint16_t kGreOverhead = 20 + 4 + 4 + 14;
 // The IP MTU a VM of a VPC with encapsulation e gets by DHCP (option 26): what fits in
 // an underlay packet of underlay_mtu bytes, so nothing it sends is refused as too big
-// (tunnel_mtu_exceeded). The truth even when small (set-uplink allows 576, so 526 for
+// (tunnel_mtu_exceeded): the encapsulation's template length (encap::kVxlanOverhead,
+// kGreOverhead: outer headers, and the inner Ethernet header the VM's MTU does not
+// count, are the same 14 bytes) less. The truth even when small (set-uplink allows 576, so 526 for
 // VXLAN): a bigger value would only turn into drops. At least 68, option 26's minimum.
 uint16_t vm_mtu(uint16_t underlay_mtu, Encap e);
 inline constexpr uint32_t kDhcpLease = 86400;   // seconds: the binding is the lease

@@ -748,6 +748,15 @@ class Overlay(SwitchTestCase):
 
     # ------------------------------------------------------------------ VPC gateway
 
+    def vm1_exchange(self, reqs, name):
+        """Replays reqs from vm1; returns the frames it got back, decoded."""
+        path = os.path.join(self.dir, name + ".pcap")
+        wrpcap(path, reqs)
+        cap = os.path.join(self.dir, name + "-answers.pcap")
+        self.run_traffic([self.vm_spec("vm1", mac=MAC1)], [
+            "--replay", "vm1:%s,rate=50" % path, "--capture", "vm1:" + cap, "--drain", "2"]).run()
+        return [Ether(f) for f in frames(cap)]
+
     def test_vpc_gateway_answers_ping(self):
         """A VM pings its gateway and the other subnet's: the switch answers, byte for
         byte the reply (checksums right, payload returned); a ping to nobody is not. A
@@ -759,15 +768,10 @@ class Overlay(SwitchTestCase):
                      ["bind", "blue", "vm1", "mac=" + MAC1, "ip=10.1.0.11"]):
             self.sw.ctl("vpc", *args)
         rmac = "0a:56:00:00:13:89"   # the VPC's router MAC: 0a:56 and the VNI
-        pings = os.path.join(self.dir, "pings.pcap")
         reqs = [Ether(src=MAC1, dst=rmac) / IP(src="10.1.0.11", dst=dst, ttl=64, flags="DF", id=100 + i) /
                 ICMP(type=8, id=0x77, seq=i) / Raw(b"gateway-ping-%d" % i + bytes(40))
                 for i, dst in enumerate(["10.1.0.1", "10.1.1.1", "10.1.0.99", "10.1.0.1"])]
-        wrpcap(pings, reqs)
-        cap = os.path.join(self.dir, "vm1-replies.pcap")
-        self.run_traffic([self.vm_spec("vm1", mac=MAC1)], [
-            "--replay", "vm1:%s,rate=50" % pings, "--capture", "vm1:" + cap, "--drain", "2"]).run()
-        got = [Ether(f) for f in frames(cap)]
+        got = self.vm1_exchange(reqs, "pings")
         want = []
         for i in (0, 1, 3):   # 10.1.0.99 is no one: not answered
             q = reqs[i]
@@ -781,11 +785,7 @@ class Overlay(SwitchTestCase):
         # gateway, quoting the probe; TTL 2 is routed on (and finds no one here).
         probes = [Ether(src=MAC1, dst=rmac) / IP(src="10.1.0.11", dst="10.1.1.50", ttl=ttl, id=200 + ttl) /
                   UDP(sport=40000, dport=33434 + ttl) / Raw(b"probe" + bytes(20)) for ttl in (1, 2, 1)]
-        wrpcap(pings, probes)
-        cap = os.path.join(self.dir, "vm1-ttl.pcap")
-        self.run_traffic([self.vm_spec("vm1", mac=MAC1)], [
-            "--replay", "vm1:%s,rate=50" % pings, "--capture", "vm1:" + cap, "--drain", "2"]).run()
-        got = [Ether(f) for f in frames(cap)]
+        got = self.vm1_exchange(probes, "ttl")
         want = []
         for q in (probes[0], probes[2]):
             quote = bytes(q[IP])[:20 + 8]
@@ -802,15 +802,6 @@ class Overlay(SwitchTestCase):
                      ["add-subnet", "blue", "10.1.0.0/24", "gateway=10.1.0.1"] + list(subnet_opts),
                      ["bind", "blue", port, "mac=" + mac, "ip=" + ip]):
             self.sw.ctl("vpc", *args)
-
-    def dhcp_exchange(self, reqs, name):
-        """Replays reqs from vm1; returns the frames it got back, decoded."""
-        path = os.path.join(self.dir, name + ".pcap")
-        wrpcap(path, reqs)
-        cap = os.path.join(self.dir, name + "-answers.pcap")
-        self.run_traffic([self.vm_spec("vm1", mac=MAC1)], [
-            "--replay", "vm1:%s,rate=50" % path, "--capture", "vm1:" + cap, "--drain", "2"]).run()
-        return [Ether(f) for f in frames(cap)]
 
     def test_vpc_dhcp_answers_each_request(self):
         """vm1's DHCP requests (scapy): DISCOVER -> OFFER, REQUEST -> ACK or NAK, renewal
@@ -836,7 +827,7 @@ class Overlay(SwitchTestCase):
                 dl_dst=rmac, ciaddr="10.1.0.11"),
             req(6, [("message-type", "discover")], ch=bytes.fromhex("525400000099")),
         ]
-        got = self.dhcp_exchange(reqs, "dhcp")
+        got = self.vm1_exchange(reqs, "dhcp")
         self.assertEqual([p[BOOTP].xid for p in got], [1, 2, 3, 4], [p.summary() for p in got])
 
         def opts(p):
@@ -878,7 +869,7 @@ class Overlay(SwitchTestCase):
         self.assertEqual(self.sw.json("vpc", "show", "blue")["vpcs"][0]["vm_mtu"], 1450)
         self.self_vtep(mtu=1600)
         self.assertEqual(self.sw.json("vpc", "show", "blue")["vpcs"][0]["vm_mtu"], 1550)
-        got = self.dhcp_exchange([reqs[0]], "dhcp-mtu")
+        got = self.vm1_exchange([reqs[0]], "dhcp-mtu")
         self.assertEqual(len(got), 1)
         self.assertEqual(opts(got[0])["interface-mtu"], 1550)
 
