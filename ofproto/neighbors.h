@@ -10,9 +10,16 @@
 // is asked for again, kProbes broadcast requests a second apart, while it keeps its
 // entry, so traffic to a live neighbor never stops; if none is answered it is removed
 // (version() moves: its megaflows are re-translated, and those still needing it want
-// it again). A MAC that changed meanwhile is simply learned from the answer. The ARP
-// that confirms must reach translation, so ARP to the local IP is never cached in a
-// megaflow (Translation::cache).
+// it again). A MAC that changed meanwhile is simply learned from the answer.
+// ARP replies to the local IP (the answers to those probes, a few a second at most) are
+// never cached in a megaflow (Translation::cache), so each one reaches translation and
+// is learned at once. ARP requests to the local IP are cached, one megaflow per asker
+// (sender IP and Ethernet source are in its mask): anyone on the underlay may send them
+// at any rate, and uncached each took an upcall, a storm of them spending the uplink's
+// upcall budget (new tunnel flows then dropped as upcall_limit). A cached request
+// confirms its sender through a NeighborConfirm in the megaflow's rules, when the
+// revalidator pushes the megaflow's packet counts (every tick; with many megaflows
+// every few seconds), as OVS's xlate cache refreshes its tunnel neighbors.
 //
 // Resolution: a translation that needs a next hop it does not know records it with
 // want(); the control thread (every tick) collects the addresses to ask for with
@@ -38,6 +45,8 @@
 
 #include <shared_mutex>
 #include <unordered_map>
+
+#include "switch/upcall.h"
 
 namespace vswitch::ofp {
 
@@ -104,6 +113,24 @@ private:
     uint64_t requests_sent_ = 0;
     uint64_t aged_out_ = 0;
     int64_t aging_ns_ = static_cast<int64_t>(kDefaultAgingS * 1e9);
+};
+
+// In the rules of the megaflow of a neighbor's ARP requests to the local IP: packets
+// pushed to it confirm (learn) the neighbor. Control thread (the revalidator's stats
+// push). The Neighbors outlives every megaflow: switchd removes megaflows first.
+class NeighborConfirm : public StatsSink {
+public:
+    NeighborConfirm(Neighbors& nb, uint32_t ip, const uint8_t mac[6]) : nb_(nb), ip_(ip) {
+        for (int i = 0; i < 6; i++) mac_[i] = mac[i];
+    }
+    void credit(uint64_t packets, uint64_t, uint64_t) override {
+        if (packets != 0) nb_.learn(ip_, mac_);
+    }
+
+private:
+    Neighbors& nb_;
+    uint32_t ip_;
+    uint8_t mac_[6];
 };
 
 }  // namespace vswitch::ofp

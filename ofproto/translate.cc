@@ -381,12 +381,17 @@ private:
             read_field(Field::NwSrc);
             read_field(Field::DlSrc);
             if (env_.neighbors && env_.may_learn) env_.neighbors->learn(st_.w.nw_src, st_.w.dl_src);
-            out_.cache = false;   // each one learns or confirms (neighbor aging)
             if (op == 1) {
+                // Cached, one megaflow per asker; its packets confirm the asker when the
+                // revalidator pushes their counts (neighbors.h).
+                if (env_.neighbors)
+                    out_.rules.push_back(
+                        std::make_shared<NeighborConfirm>(*env_.neighbors, st_.w.nw_src, st_.w.dl_src));
                 out_.actions.push_back(DpAction::arp_reply(u.mac));
                 out_.actions.push_back(DpAction::output(u.port));
-                say("underlay: ARP request for the local IP answered");
+                say("underlay: ARP request for the local IP answered (cached: each confirms the asker)");
             } else {
+                out_.cache = false;   // learned at once: an answer to a probe (neighbors.h)
                 out_.actions.push_back(DpAction::drop(static_cast<uint8_t>(DropReason::ArpConsumed)));
                 say("underlay: ARP reply learned");
             }

@@ -44,8 +44,8 @@
 //
 // The overlay (overlay_config.h). Before table 0, a packet received on the underlay
 // port is checked against the VTEP: an ARP request for the local IP is answered
-// (ArpReply + output to in_port), an ARP reply to it is learned (neighbors.h) and
-// consumed, and IPv4 to the local IP carried by VXLAN (UDP to a VXLAN port's dst_port) or
+// (ArpReply + output to in_port; cached per asker, with a NeighborConfirm in the rules),
+// an ARP reply to it is learned (neighbors.h) and consumed (not cached), and IPv4 to the local IP carried by VXLAN (UDP to a VXLAN port's dst_port) or
 // GRE becomes TunnelPop(that tunnel port), after which the datapath looks the inner
 // packet up again as received on the tunnel port with tun_id/tun_src/tun_dst set. Other
 // packets go to table 0. Output to a tunnel port encapsulates: the remote comes from the

@@ -416,9 +416,9 @@ class Overlay(SwitchTestCase):
     # ------------------------------------------------------------------ neighbor aging
 
     def test_neighbor_aging_linux_peer(self):
-        """A learned neighbor that keeps answering stays (each answer confirms it: ARP to
-        the VTEP is never cached in a megaflow); one that stops answering is removed
-        after its probes; it is learned again when it speaks."""
+        """A learned neighbor that keeps answering stays (each answer confirms it: an ARP
+        reply to the VTEP is never cached in a megaflow); one that stops answering is
+        removed after its probes; it is learned again when it speaks."""
         from harness import Switchd
         self.sw.stop()
         self.sw = Switchd(self.dir, extra_args=["--neighbor-aging", "2"]).start()
@@ -451,9 +451,11 @@ class Overlay(SwitchTestCase):
         n, u = neighbor()
         self.assertGreaterEqual(int(u.get("arp_requests_sent", 0)) - sent0, 2, u)
         self.assertEqual(int(u.get("neighbors_aged_out", 0)), 0, u)
-        # No megaflow holds the ARP: each one must reach translation.
-        arp = [f for f in self.sw.json("dump-dpflows")["flows"] if "0x806" in f["match"]]
-        self.assertEqual(arp, [])
+        # No megaflow holds an ARP reply: each answer must reach translation. (The peer's
+        # requests to the VTEP are cached: see the test after this one.)
+        flows = self.sw.json("dump-dpflows")["flows"]
+        replies = [f for f in flows if "0x806" in f["match"] and "op=2" in f["match"]]
+        self.assertEqual(replies, [], flows)
 
         # Silent (its address gone): removed after the probes, counted.
         sh("ip", "addr", "del", REMOTE_IP + "/24", "dev", peer)
@@ -465,6 +467,72 @@ class Overlay(SwitchTestCase):
         sh("ip", "addr", "add", REMOTE_IP + "/24", "dev", peer)
         netns_ping(ns, LOCAL_IP, 1, wait=1)
         wait_for(lambda: neighbor()[0], timeout=10, what="peer learned again", state=lambda: neighbor()[1])
+
+    def test_arp_requests_to_the_vtep_are_answered_from_a_megaflow(self):
+        """A storm of ARP requests to the VTEP from one underlay host: every one is
+        answered, by one cached megaflow after the first (one upcall, not one per
+        request), and the megaflow's packets still confirm the asker: deleted from the
+        neighbor table, it is learned again from requests that never upcall."""
+        ns = self.netns()
+        sw_if, peer = self.veth(peer_ns=ns)
+        peer_mac = "02:00:00:00:02:03"
+        netns_exec(ns, "ip", "link", "set", peer, "address", peer_mac)
+        uplink_mac = self.uplink("net_af_packet0,iface=" + sw_if)
+        # scapy in the netns: n requests "who has LOCAL_IP? tell REMOTE_IP" from the peer,
+        # the replies captured; prints how many were sent and answered correctly.
+        storm = r"""
+import sys
+from scapy.all import ARP, Ether, AsyncSniffer, sendp, conf
+conf.verb = 0
+iface, mac, n, src, dst, vtep_mac = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+sn = AsyncSniffer(iface=iface, filter="arp", store=True)
+sn.start()
+import time; time.sleep(0.5)
+req = Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=mac, psrc=src, pdst=dst)
+sendp([req] * n, iface=iface)
+time.sleep(1.5)
+got = sn.stop()
+ok = [p for p in got if p.haslayer(ARP) and p[ARP].op == 2 and p[ARP].psrc == dst and p[ARP].pdst == src
+      and p[ARP].hwsrc == vtep_mac and p[ARP].hwdst == mac and p[Ether].dst == mac]
+print("sent %d answered %d" % (n, len(ok)))
+"""
+        upcalls = lambda: sum(int(p["upcalls"]) for p in self.sw.pmd())  # noqa: E731
+
+        def neighbor():
+            u = self.sw.json("show-uplink")
+            return {n["ip"]: n for n in u["neighbors"]}.get(REMOTE_IP), u
+
+        def arp_megaflows():
+            return [f for f in self.sw.json("dump-dpflows")["flows"] if "0x806" in f["match"]]
+
+        up0 = upcalls()
+        n = 500
+        r = netns_exec(ns, "/usr/bin/python3", "-c", storm, peer, peer_mac, str(n), REMOTE_IP, LOCAL_IP,
+                       uplink_mac, timeout=120)
+        self.assertIn("sent %d answered %d" % (n, n), r.stdout, r.stdout + r.stderr)
+        # One upcall for the storm (a few more would be the peer's own stray packets).
+        self.assertLessEqual(upcalls() - up0, 3, self.sw.pmd())
+        mf = arp_megaflows()
+        self.assertEqual(len(mf), 1, mf)
+        self.assertGreaterEqual(int(mf[0]["packets"]), n - 1, mf)
+        self.assertIn("arp_reply", mf[0]["actions"], mf)
+        wait_for(lambda: neighbor()[0], timeout=5, what="asker learned", state=lambda: neighbor()[1])
+        self.assertEqual(neighbor()[0]["mac"], peer_mac)
+
+        # The confirmation comes from the megaflow's counts: removed, the asker is learned
+        # again from requests that hit the cached megaflow (no upcall).
+        self.sw.ctl("del-neighbor", "up0", REMOTE_IP)
+        self.assertIsNone(neighbor()[0])
+        wait_for(lambda: len(arp_megaflows()) == 1, timeout=5, what="ARP megaflow kept after del-neighbor")
+        up1 = upcalls()
+        r = netns_exec(ns, "/usr/bin/python3", "-c", storm, peer, peer_mac, "5", REMOTE_IP, LOCAL_IP,
+                       uplink_mac, timeout=60)
+        self.assertIn("sent 5 answered 5", r.stdout, r.stdout + r.stderr)
+        wait_for(lambda: neighbor()[0], timeout=5, what="asker confirmed by the megaflow's packets",
+                 state=lambda: (neighbor()[1], arp_megaflows()))
+        self.assertEqual(neighbor()[0]["mac"], peer_mac)
+        self.assertFalse(neighbor()[0].get("is_static", False), neighbor()[0])
+        self.assertLessEqual(upcalls() - up1, 1, self.sw.pmd())
 
     # ------------------------------------------------------------------ 3. Linux VXLAN peer
 

@@ -411,11 +411,42 @@ TEST_CASE("overlay: ARP on the uplink for the local IP is answered or learned, b
         uint8_t mac[6];
         REQUIRE(nb.lookup(kRemote, mac));
         CHECK(std::memcmp(mac, kRemoteMac, 6) == 0);
-        CHECK(t.rules.empty());   // no table was looked at
+        // Cached (an ARP storm to the VTEP costs no upcalls), one megaflow per asker (its
+        // address and MAC are in the mask above). No table was looked at: the one "rule"
+        // is the asker's confirmation, which the revalidator's stats push feeds.
+        CHECK(t.cache);
+        REQUIRE(t.rules.size() == 1);
+        auto* confirm = dynamic_cast<NeighborConfirm*>(t.rules[0].get());
+        REQUIRE(confirm != nullptr);
+        REQUIRE(nb.remove(kRemote));
+        const uint64_t v = nb.version();
+        confirm->credit(0, 0, 0);   // no packets since the last push: nothing confirmed
+        CHECK_FALSE(nb.lookup(kRemote, mac));
+        confirm->credit(3, 180, 1);   // packets: the asker is learned (confirmed) again
+        REQUIRE(nb.lookup(kRemote, mac));
+        CHECK(std::memcmp(mac, kRemoteMac, 6) == 0);
+        CHECK(nb.version() > v);
+        // A static entry is not overwritten by a confirmation.
+        const uint8_t other[6] = {0x02, 0, 0, 0, 0x0e, 0x0e};
+        nb.set_static(kRemote, other);
+        confirm->credit(1, 60, 2);
+        REQUIRE(nb.lookup(kRemote, mac));
+        CHECK(std::memcmp(mac, other, 6) == 0);
     }
-    SECTION("reply: learned and consumed") {
+    SECTION("request, re-translated (revalidation): still cached, nothing learned") {
+        Ofproto::NoLearningScope revalidating(sw.ofp);
+        Translation t = sw.run(arp_key(kUp0, 1, kRemote, kLocal));
+        CHECK(t.actions == DpActionList{DpAction::arp_reply(kVtepMac), DpAction::output(kUp0)});
+        CHECK(t.cache);
+        CHECK(t.rules.size() == 1);
+        uint8_t mac[6];
+        CHECK_FALSE(nb.lookup(kRemote, mac));
+    }
+    SECTION("reply: learned and consumed, not cached (each answer to a probe is learned at once)") {
         Translation t = sw.run(arp_key(kUp0, 2, kRemote, kLocal));
         CHECK(t.actions == drop_list(DropReason::ArpConsumed));
+        CHECK_FALSE(t.cache);
+        CHECK(t.rules.empty());
         uint8_t mac[6];
         REQUIRE(nb.lookup(kRemote, mac));
         CHECK(std::memcmp(mac, kRemoteMac, 6) == 0);
