@@ -1,7 +1,9 @@
 // Tuple-space-search megaflow classifier (contract in classifier.h).
 //
-// Layout: one lock-free rte_hash for all subtables, key = masked FlowKey with word 7 =
-// the subtable's tag, data = Megaflow*. Subtables live in a copy-on-write array that
+// Layout: two tables shared by all subtables. Narrow subtables: a SigTable (sig_table.h)
+// keyed by the subtable's tag and its kept words (NarrowKey, stored in the megaflow).
+// Wide subtables: a lock-free rte_hash, key = masked FlowKey with word 7 = the subtable's
+// tag, data = Megaflow*. Subtables live in a copy-on-write array that
 // readers load once per lookup; writers (serialized by lock_) publish a new array.
 // Tags are never reused: a reader still holding an old array must not match a key of a
 // later subtable that happened to get the same tag but a different mask.
@@ -16,7 +18,9 @@
 // Subtables, subtable arrays and replaced action lists are never cached across a
 // quiescent state, so one grace period (straight into dq_) is enough for them.
 //
-// Why NO_FREE_ON_DEL (implied by RW_CONCURRENCY_LF) with our own position free, rather
+// A narrow megaflow's SigTable slot is free again as soon as remove() clears it: the key
+// lives in the megaflow, which the grace periods protect. The wide table is rte_hash:
+// why NO_FREE_ON_DEL (implied by RW_CONCURRENCY_LF) with our own position free, rather
 // than rte_hash_rcu_qsbr_add(): a reader finds a Megaflow* through the key slot, so the
 // slot and the megaflow must be released together and only after the second grace
 // period. One dq element {megaflow, key position} does exactly that; the hash's own
@@ -62,17 +66,11 @@ std::atomic<uint32_t> g_instances{0};
 
 }  // namespace
 
-// The narrow table's key: the subtable's tag and the masked 32-bit words of the FlowKey
-// that its mask does not clear, packed. 56 bytes, so a key slot (with rte_hash's 8-byte
-// data pointer) is exactly one cache line: at 1M megaflows a lookup misses the cache on
-// its slot, and the full 96-byte key took two lines (~30 cycles per packet more).
+// The narrow table's key (narrow_key.h): the subtable's tag and the masked 32-bit words
+// of the FlowKey that its mask does not clear, packed into 56 bytes, so that it shares
+// the megaflow's first line with the action pointer.
 constexpr unsigned kHalves = sizeof(FlowKey) / 4;   // 24 32-bit words in a FlowKey
-constexpr unsigned kNarrowHalves = 13;
-struct NarrowKey {
-    uint32_t tag;
-    uint32_t h[kNarrowHalves];
-};
-static_assert(sizeof(NarrowKey) + sizeof(void*) == 64, "a narrow key slot is one cache line");
+constexpr unsigned kNarrowHalves = NarrowKey::kWords;
 
 inline uint32_t half(const FlowKey& k, unsigned i) {
     uint32_t v;
@@ -149,25 +147,18 @@ Classifier::Classifier(rte_rcu_qsbr* qsv, uint32_t max_flows, const char* name)
     char dname[RTE_RCU_QSBR_DQ_NAMESIZE];
     std::snprintf(dname, sizeof dname, "%.12s_dq%u", name ? name : "vsw_mf", inst);
 
-    // Slack over max_flows: removed flows keep their key slot for two grace periods, and
-    // cuckoo insertion fails before 100% occupancy.
+    // The wide table's slack over its share: removed flows keep their key slot for two
+    // grace periods, and cuckoo insertion fails before 100% occupancy.
     uint64_t entries = uint64_t(max_flows) + max_flows / 4 + 64;
     if (entries > RTE_HASH_ENTRIES_MAX) entries = RTE_HASH_ENTRIES_MAX;
     if (max_flows > entries) max_flows_ = static_cast<uint32_t>(entries);
 
+    narrow_ = std::make_unique<SigTable>(max_flows_);
     rte_hash_parameters hp{};
-    hp.name = hname;
-    hp.entries = static_cast<uint32_t>(entries);
-    hp.key_len = sizeof(NarrowKey);
-    hp.hash_func = rte_hash_crc;
     hp.hash_func_init_val = kHashSeed;
     hp.socket_id = static_cast<int>(rte_socket_id());
     // No MULTI_WRITER_ADD: writers already serialize on lock_.
     hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
-    hash_ = rte_hash_create(&hp);
-    if (hash_ == nullptr)
-        throw std::runtime_error(std::string("Classifier: rte_hash_create: ") +
-                                 rte_strerror(rte_errno));
     // Masks that keep more than kNarrowHalves words (e.g. IPv6 addresses plus Ethernet
     // addresses plus ports) are rare: their table holds a quarter of the capacity.
     char wname[RTE_HASH_NAMESIZE];
@@ -179,11 +170,9 @@ Classifier::Classifier(rte_rcu_qsbr* qsv, uint32_t max_flows, const char* name)
     hp.key_len = sizeof(FlowKey);
     hp.hash_func = hash_fn;
     wide_ = rte_hash_create(&hp);
-    if (wide_ == nullptr) {
-        rte_hash_free(hash_);
+    if (wide_ == nullptr)
         throw std::runtime_error(std::string("Classifier: rte_hash_create (wide): ") +
                                  rte_strerror(rte_errno));
-    }
 
     rte_rcu_qsbr_dq_parameters dp{};
     dp.name = dname;
@@ -199,7 +188,6 @@ Classifier::Classifier(rte_rcu_qsbr* qsv, uint32_t max_flows, const char* name)
     dp.v = qsv;
     dq_ = rte_rcu_qsbr_dq_create(&dp);
     if (dq_ == nullptr) {
-        rte_hash_free(hash_);
         rte_hash_free(wide_);
         throw std::runtime_error(std::string("Classifier: rte_rcu_qsbr_dq_create: ") +
                                  rte_strerror(rte_errno));
@@ -219,16 +207,10 @@ Classifier::~Classifier() {
         rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
         rte_rcu_qsbr_dq_delete(dq_);
     }
-    for (rte_hash* h : {hash_, wide_}) {
-        const void* k;
-        void* data;
-        uint32_t next = 0;
-        while (rte_hash_iterate(h, &k, &data, &next) >= 0) delete static_cast<Megaflow*>(data);
-    }
+    for (Megaflow* f : live_) delete f;
     SubtableArray* a = subtables_.load(std::memory_order_relaxed);
     for (uint32_t i = 0; i < a->n; i++) delete a->st[i];
     std::free(a);
-    rte_hash_free(hash_);
     rte_hash_free(wide_);
     rte_spinlock_unlock(&lock_);
 }
@@ -241,16 +223,15 @@ Megaflow* Classifier::lookup(const FlowKey& key) const {
     NarrowKey nk;
     for (uint32_t s = 0; s < a->n; s++) {
         Subtable* st = a->st[s];
-        void* data;
-        int r;
+        void* data = nullptr;
         if (st->wide) {
             st->wide_key(key, masked);
-            r = rte_hash_lookup_data(wide_, &masked, &data);
+            if (rte_hash_lookup_data(wide_, &masked, &data) < 0) data = nullptr;
         } else {
             st->narrow_key(key, nk);
-            r = rte_hash_lookup_data(hash_, &nk, &data);
+            data = narrow_->lookup(nk, narrow_key_hash(nk));
         }
-        if (r >= 0) {
+        if (data != nullptr) {
             st->hits.fetch_add(1, std::memory_order_relaxed);
             return static_cast<Megaflow*>(data);
         }
@@ -261,10 +242,14 @@ Megaflow* Classifier::lookup(const FlowKey& key) const {
 unsigned Classifier::lookup_batch(const FlowKey* const keys[], Megaflow* out[],
                                   unsigned n) const {
     const SubtableArray* a = subtables_.load(std::memory_order_acquire);
+    static_assert(kBulkMax == SigTable::kBulkMax, "one batch size for both tables");
     FlowKey masked[kBulkMax];
     NarrowKey narrow[kBulkMax];
     const void* kp[kBulkMax];
+    const NarrowKey* np[kBulkMax];
+    uint64_t nh[kBulkMax];
     void* data[kBulkMax];
+    Megaflow* nf[kBulkMax];
     uint8_t idx[kBulkMax];
     unsigned found = 0;
 
@@ -285,14 +270,27 @@ unsigned Classifier::lookup_batch(const FlowKey* const keys[], Megaflow* out[],
                     kp[m] = &masked[m];
                 } else {
                     st->narrow_key(*k[i], narrow[m]);
-                    kp[m] = &narrow[m];
+                    np[m] = &narrow[m];
                 }
                 idx[m] = static_cast<uint8_t>(i);
                 m++;
             }
+            // Hashed after all are built: the hash reads 64-bit words that narrow_key()
+            // just wrote as 32-bit halves, which the store buffer cannot forward, so
+            // hashing each right after building it waited for its stores to commit.
+            if (!st->wide)
+                for (unsigned j = 0; j < m; j++) nh[j] = narrow_key_hash(narrow[j]);
             uint64_t hit_mask = 0;
-            if (rte_hash_lookup_bulk_data(st->wide ? wide_ : hash_, kp, m, &hit_mask, data) <= 0)
-                continue;
+            if (st->wide) {
+                if (rte_hash_lookup_bulk_data(wide_, kp, m, &hit_mask, data) <= 0) continue;
+            } else {
+                hit_mask = narrow_->lookup_bulk(np, nh, m, nf);
+                if (hit_mask == 0) continue;
+                for (uint64_t h = hit_mask; h != 0; h &= h - 1) {
+                    const unsigned j = static_cast<unsigned>(__builtin_ctzll(h));
+                    data[j] = nf[j];
+                }
+            }
             for (uint64_t h = hit_mask; h != 0; h &= h - 1) {
                 const unsigned j = static_cast<unsigned>(__builtin_ctzll(h));
                 o[idx[j]] = static_cast<Megaflow*>(data[j]);
@@ -348,15 +346,18 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
     f->pmd_id = pmd_id;
     f->created_tsc = rte_rdtsc();
 
-    NarrowKey nk;
     rte_spinlock_lock(&lock_);
     Subtable* st = find_subtable(mask);
     if (st != nullptr) {
         f->key.reserved0 = st->tag;
-        void* data;
-        if (!st->wide) st->narrow_key(f->key, nk);
-        if (rte_hash_lookup_data(st->wide ? wide_ : hash_, st->wide ? static_cast<const void*>(&f->key) : &nk,
-                                 &data) >= 0) {
+        void* data = nullptr;
+        if (st->wide) {
+            if (rte_hash_lookup_data(wide_, &f->key, &data) < 0) data = nullptr;
+        } else {
+            st->narrow_key(f->key, f->nkey);
+            data = narrow_->lookup(f->nkey, narrow_key_hash(f->nkey));
+        }
+        if (data != nullptr) {
             rte_spinlock_unlock(&lock_);
             delete f;
             result = InsertResult::Exists;
@@ -373,18 +374,22 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
     if (st == nullptr) {
         fresh = st = new Subtable(mask, next_tag_++);
         f->key.reserved0 = st->tag;
-        if (!st->wide) st->narrow_key(f->key, nk);
+        if (!st->wide) st->narrow_key(f->key, f->nkey);
     }
     f->subtable = static_cast<uint32_t>(st->tag);
     f->id = next_id_++;
 
-    rte_hash* table = st->wide ? wide_ : hash_;
-    const void* tkey = st->wide ? static_cast<const void*>(&f->key) : &nk;
-    int rc = st->wide && n_wide_ >= wide_max_ ? -ENOSPC : rte_hash_add_key_data(table, tkey, f);
-    if (rc == -ENOSPC && !(st->wide && n_wide_ >= wide_max_)) {
-        // Key slots held by flows still in their grace periods: take back what is due.
-        reclaim_locked(~0u);
-        rc = rte_hash_add_key_data(table, tkey, f);
+    int rc;
+    if (!st->wide) {
+        // Both buckets full: ~1e-7 per insert at the table's occupancy (sig_table.h).
+        rc = narrow_->insert(narrow_key_hash(f->nkey), f) ? 0 : -ENOSPC;
+    } else {
+        rc = n_wide_ >= wide_max_ ? -ENOSPC : rte_hash_add_key_data(wide_, &f->key, f);
+        if (rc == -ENOSPC && n_wide_ < wide_max_) {
+            // Key slots held by flows still in their grace periods: take back what is due.
+            reclaim_locked(~0u);
+            rc = rte_hash_add_key_data(wide_, &f->key, f);
+        }
     }
     if (rc != 0) {
         next_id_--;
@@ -435,9 +440,7 @@ void Classifier::remove(Megaflow* f) {
             pos = rte_hash_del_key(wide_, &f->key);
             n_wide_--;
         } else {
-            NarrowKey nk;
-            st->narrow_key(f->key, nk);
-            pos = rte_hash_del_key(hash_, &nk);
+            narrow_->remove(narrow_key_hash(f->nkey), f);
         }
         if (--st->n_flows == 0) {
             SubtableArray* next = SubtableArray::make(cur->n - 1);
@@ -581,7 +584,7 @@ void Classifier::free_deferred(const Deferred& d) {
     switch (d.kind) {
     case kFlow:
     case kFlowWide:
-        if (d.pos >= 0) rte_hash_free_key_with_position(d.kind == kFlow ? hash_ : wide_, d.pos);
+        if (d.kind == kFlowWide && d.pos >= 0) rte_hash_free_key_with_position(wide_, d.pos);
         delete static_cast<Megaflow*>(d.ptr);
         break;
     case kSubtable: delete static_cast<Subtable*>(d.ptr); break;

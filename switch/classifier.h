@@ -1,14 +1,15 @@
 // Megaflow classifier: tuple-space search over the installed megaflows, shared by all
 // PMD threads.
 //
-// Structure: one subtable per distinct mask. The subtables share two lock-free rte_hash
-// tables (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF), so memory is sized once for max_flows
-// whatever the number of masks:
+// Structure: one subtable per distinct mask. The subtables share two lock-free tables,
+// so memory is sized once for max_flows whatever the number of masks:
 //  - narrow: a mask that keeps at most 13 of the FlowKey's 24 32-bit words (every IPv4
 //    and L2 megaflow, IPv6 5-tuples) keys its megaflows by the subtable's tag plus those
-//    masked words, packed into 56 bytes: one cache line per key slot. Sized for max_flows.
+//    masked words, packed into 56 bytes (NarrowKey, kept in Megaflow::nkey), in a
+//    SigTable (sig_table.h): one bucket line, then the megaflow. Sized for max_flows.
 //  - wide: other masks key by the masked FlowKey with word 7 (FlowKey::reserved0) set to
-//    the subtable's tag. Holds at most ~a quarter of max_flows (insert() says Full).
+//    the subtable's tag, in an rte_hash (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF). Holds
+//    at most ~a quarter of max_flows (insert() says Full).
 // Megaflow::key is always the masked FlowKey with word 7 = tag. A lookup builds the key
 // of each subtable in turn (most-hit subtables first) until one hits.
 //
@@ -42,6 +43,7 @@
 #include <rte_spinlock.h>
 
 #include "megaflow.h"
+#include "sig_table.h"
 
 struct rte_hash;
 struct rte_rcu_qsbr;
@@ -110,7 +112,7 @@ private:
     // ... implementation-defined members
     rte_rcu_qsbr* qsv_;
     uint32_t max_flows_;
-    rte_hash* hash_ = nullptr;   // narrow subtables (see classifier.cc)
+    std::unique_ptr<SigTable> narrow_;   // narrow subtables (see classifier.cc)
     rte_hash* wide_ = nullptr;   // subtables whose mask keeps too many words
     uint32_t wide_max_ = 0;      // megaflows the wide table may hold
     uint32_t n_wide_ = 0;        // under lock_
@@ -122,8 +124,8 @@ private:
     uint64_t next_id_ = 1;
     std::vector<Megaflow*> live_;   // under lock_: every live megaflow (Megaflow::live_idx)
 
-    // What waits for a grace period. A removed megaflow keeps its hash key position
-    // (pos) until it is freed, see classifier.cc.
+    // What waits for a grace period. A removed wide megaflow keeps its rte_hash key
+    // position (pos) until it is freed, see classifier.cc; narrow ones have pos -1.
     struct Deferred {
         void* ptr;
         uint32_t kind;

@@ -14,17 +14,24 @@
 
 #include "dp_actions.h"
 #include "flow_key.h"
+#include "narrow_key.h"
 #include "upcall.h"
 
 namespace vswitch {
 
-// Layout: what a PMD touches per batch comes first and is contiguous, so executing a
-// megaflow costs the PMD two adjacent cache lines (prefetched together, kHotBytes):
-// the action pointer, the owner's counters and the initial action list with up to
-// DpActionList::kInline actions stored inline. With a million megaflows every packet
-// misses the cache on its megaflow; before, the counters, the list object and the
-// list's elements were three separate allocations, three dependent misses per packet.
+// Layout: what a PMD touches per batch comes first and is contiguous, so finding and
+// executing a megaflow costs the PMD three adjacent cache lines, all asked for at once
+// (kHotBytes): line 0 the classifier's key (a narrow subtable's, compared by the lookup,
+// see sig_table.h) and the action pointer; then the owner's counters and the initial
+// action list with up to DpActionList::kInline actions stored inline. With a million
+// megaflows every packet misses the cache on its megaflow; what costs is not the lines
+// but each step that must wait for the previous one's (before: bucket, key slot,
+// megaflow, three steps; now: bucket, megaflow).
 struct alignas(64) Megaflow {
+    // The packed key of a narrow subtable's megaflow (zero in a wide one): set once at
+    // install time, before the megaflow is published.
+    NarrowKey nkey{};
+
     // Swapped by revalidation; old list freed after an RCU grace period. Points at
     // initial_actions until the first swap (or at a PMD's scratch list).
     std::atomic<const DpActionList*> actions{nullptr};
@@ -41,7 +48,8 @@ struct alignas(64) Megaflow {
     std::atomic<bool> dead{false};
 
     // The list the megaflow was installed with; immutable, lives as long as the megaflow.
-    // Its element storage starts in line 1, its `tunnels` (TunnelPush only) in line 2.
+    // Its header is in line 1, its inline elements in lines 1-2, `tunnels` (TunnelPush
+    // only) just after them.
     DpActionList initial_actions;
 
     std::atomic<uint64_t> shared_packets{0};
@@ -68,7 +76,7 @@ struct alignas(64) Megaflow {
 
     // Bytes from the start of a megaflow a PMD reads per batch when its list is the
     // initial one of up to DpActionList::kInline actions: the span to prefetch.
-    static constexpr size_t kHotBytes = 128;
+    static constexpr size_t kHotBytes = 192;
 
     // PMD `pmd`: n packets of `b` bytes hit this megaflow at TSC `now`.
     void credit(uint32_t pmd, uint64_t n, uint64_t b, uint64_t now) {
@@ -99,12 +107,14 @@ struct alignas(64) Megaflow {
 };
 
 // PMD: starts loading what executing f touches (kHotBytes) without waiting for it, so
-// the misses of a burst's megaflows overlap instead of each stalling its batch. Line 0
+// the misses of a burst's megaflows overlap instead of each stalling its batch. Line 1
 // with write intent: the counters are written per batch.
 inline void megaflow_prefetch(const Megaflow* f) {
+    static_assert(Megaflow::kHotBytes == 3 * 64, "the lines prefetched below");
     const char* p = reinterpret_cast<const char*>(f);
-    __builtin_prefetch(p, 1, 3);
-    for (size_t off = 64; off < Megaflow::kHotBytes; off += 64) __builtin_prefetch(p + off, 0, 3);
+    __builtin_prefetch(p, 0, 3);
+    __builtin_prefetch(p + 64, 1, 3);
+    __builtin_prefetch(p + 128, 0, 3);
 }
 
 }  // namespace vswitch

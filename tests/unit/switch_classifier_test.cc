@@ -141,14 +141,17 @@ TEST_CASE("classifier: several masks, lookup picks the right megaflow", "[switch
     CHECK(f1->actions.load() != nullptr);
     CHECK(*f1->actions.load() == t1.actions);
     CHECK(f1->actions.load() == &f1->initial_actions);   // a copy inside the megaflow
-    // The PMD prefetches kHotBytes from the megaflow: the pointer, the owner's counters,
-    // the initial list's header and its inline actions must all lie within them.
+    // The lookup compares the key and the PMD reads the action pointer in line 0; the
+    // PMD prefetches kHotBytes: the owner's counters, the initial list's header and its
+    // inline actions must all lie within them.
     const auto* base = reinterpret_cast<const char*>(f1);
     const auto off = [&](const void* p) { return reinterpret_cast<const char*>(p) - base; };
     CHECK(reinterpret_cast<uintptr_t>(f1) % 64 == 0);
-    CHECK(off(&f1->dead) < 64);
-    CHECK(off(&f1->used_tsc) < 64);
-    CHECK(off(&f1->initial_actions) < 64);
+    CHECK(off(&f1->nkey) == 0);
+    CHECK(off(&f1->actions) + 8 <= 64);
+    CHECK(off(&f1->dead) < 128);
+    CHECK(off(&f1->used_tsc) < 128);
+    CHECK(off(&f1->initial_actions) < 128);
     CHECK(off(f1->initial_actions.data()) >= 0);
     CHECK(off(f1->initial_actions.data() + DpActionList::kInline) <=
           static_cast<ptrdiff_t>(Megaflow::kHotBytes));
