@@ -5,7 +5,6 @@
 #include <rte_malloc.h>
 
 #include <new>
-#include <stdexcept>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -124,8 +123,9 @@ uint64_t SigTable::lookup_bulk(const NarrowKey* const keys[], const uint64_t has
 
 bool SigTable::insert(uint64_t h, Megaflow* f) {
     const uint64_t v = sig(h) | reinterpret_cast<uint64_t>(f);
-    if ((reinterpret_cast<uint64_t>(f) & ~kAddrBits) != 0 || ptr_of(v) != f)
-        throw std::invalid_argument("SigTable: megaflow not 64-byte aligned or above 2^48");
+    // Not 64-byte aligned, or above 2^48 (never with 4-level paging): not storable. Refused
+    // like a full table, not thrown: PMDs insert on upcall.
+    if ((reinterpret_cast<uint64_t>(f) & ~kAddrBits) != 0 || ptr_of(v) != f) return false;
     const uint32_t b1 = first(h);
     Bucket* b = &buckets_[b1];
     int k = free_slot(*b);

@@ -54,7 +54,8 @@ public:
     Megaflow* lookup(const NarrowKey& key, uint64_t hash) const;
 
     // Writer. f->nkey must already hold the key whose hash this is, and f must be fully
-    // built: the store that publishes it is a release. False: both buckets are full.
+    // built: the store that publishes it is a release. False: both buckets are full, or f
+    // is not a pointer a slot can hold (not 64-byte aligned, or at or above 2^48).
     bool insert(uint64_t hash, Megaflow* f);
     // Writer. Unlinks f (found by pointer, not by key). False if it is not there.
     bool remove(uint64_t hash, const Megaflow* f);
