@@ -142,13 +142,12 @@ Classifier::Classifier(rte_rcu_qsbr* qsv, uint32_t max_flows, const char* name)
 
     // rte_hash/ring names are global to the process and short: tag with an instance no.
     const uint32_t inst = g_instances.fetch_add(1, std::memory_order_relaxed);
-    char hname[RTE_HASH_NAMESIZE];
-    std::snprintf(hname, sizeof hname, "%.12s_%u", name ? name : "vsw_mf", inst);
     char dname[RTE_RCU_QSBR_DQ_NAMESIZE];
     std::snprintf(dname, sizeof dname, "%.12s_dq%u", name ? name : "vsw_mf", inst);
 
-    // The wide table's slack over its share: removed flows keep their key slot for two
-    // grace periods, and cuckoo insertion fails before 100% occupancy.
+    // Capacity with slack, from which the wide table's share and the defer queue are
+    // sized: removed wide flows keep their key slot for two grace periods, and cuckoo
+    // insertion fails before 100% occupancy.
     uint64_t entries = uint64_t(max_flows) + max_flows / 4 + 64;
     if (entries > RTE_HASH_ENTRIES_MAX) entries = RTE_HASH_ENTRIES_MAX;
     if (max_flows > entries) max_flows_ = static_cast<uint32_t>(entries);

@@ -4,7 +4,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
-#include <new>
+#include <stdexcept>
+#include <string>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -56,12 +57,13 @@ SigTable::SigTable(uint32_t capacity) {
     const int socket = static_cast<int>(rte_socket_id());
     buckets_ = static_cast<Bucket*>(rte_zmalloc_socket("vsw_sigtable", n * sizeof(Bucket), 64,
                                                        socket));
-    if (buckets_ == nullptr) throw std::bad_alloc();
+    if (buckets_ == nullptr)
+        throw std::runtime_error("megaflow signature table: no memory for " +
+                                 std::to_string(n * sizeof(Bucket) >> 20) + " MiB (DPDK heap)");
     overflow_.assign(n, 0);
 }
 
 SigTable::~SigTable() { rte_free(buckets_); }
-
 
 Megaflow* SigTable::find_in(const Bucket& b, uint64_t s, const NarrowKey& key) {
     for (unsigned k = 0; k < kSlots; k++) {
