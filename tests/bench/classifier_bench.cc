@@ -9,7 +9,8 @@
 //
 // Pin it to one CPU: it is single-threaded, and a migration mid-run costs its caches.
 // On this project's 2-core VM the figures move with the host by up to +-40% between
-// minutes, so compare builds by alternating them (tests/bench/ab has the pattern).
+// minutes, so compare two builds by running them alternately, a few rounds, and compare
+// within a round (docs/benchmarks.md, session 13).
 #include <arpa/inet.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
