@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <stdexcept>
+#include <string>
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -39,16 +41,20 @@ Datapath::Datapath(const DatapathConfig& cfg, const FlowTranslator& xlate)
     for (auto& p : ports_) p.store(nullptr);
     size_t sz = rte_rcu_qsbr_get_memsize(kMaxPmds);
     qsv_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("vsw_rcu", sz, RTE_CACHE_LINE_SIZE));
+    // Failures here throw (switchd prints them and exits 1); what was allocated before
+    // is left to the process's exit.
     if (!qsv_ || rte_rcu_qsbr_init(qsv_, kMaxPmds) != 0)
-        rte_panic("cannot allocate the datapath RCU variable\n");
+        throw std::runtime_error("cannot allocate the datapath RCU variable");
     int socket = static_cast<int>(rte_socket_id());
     pool_ = rte_pktmbuf_pool_create("vsw_mbufs", cfg.n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                     socket == SOCKET_ID_ANY ? 0 : socket);
-    if (!pool_) rte_panic("cannot create the mbuf pool (%u mbufs): %s\n", cfg.n_mbufs,
-                          rte_strerror(rte_errno));
+    if (!pool_)
+        throw std::runtime_error("cannot create the mbuf pool (" + std::to_string(cfg.n_mbufs) +
+                                 " mbufs): " + rte_strerror(rte_errno));
     // Multi-consumer: every PMD that polls something drains it (pmd.h).
     inject_ = rte_ring_create("vsw_inject", kInjectRing, socket == SOCKET_ID_ANY ? 0 : socket, 0);
-    if (!inject_) rte_panic("cannot create the inject ring: %s\n", rte_strerror(rte_errno));
+    if (!inject_)
+        throw std::runtime_error(std::string("cannot create the inject ring: ") + rte_strerror(rte_errno));
     classifier_ = std::make_unique<Classifier>(qsv_, cfg.max_megaflows);
     tsc_hz_ = rte_get_tsc_hz();
     // As OVS's pmd-rxq-show and auto-load-balance: 12 intervals of 5 s.

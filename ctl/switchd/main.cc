@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -230,7 +231,20 @@ int main(int argc, char** argv) {
         dc.upcall_limit_burst = opt.upcall_burst;
         dc.emc_insert_inv_prob = opt.emc_inv_prob;
         ofp.neighbors().set_aging(opt.neighbor_aging);
-        Datapath dp(dc, ofp);
+        // What the datapath cannot get at start (memory for --max-megaflows or --mbufs,
+        // a table) is an error to print, not an abort with a core dump.
+        std::optional<Datapath> dp_holder;
+        try {
+            dp_holder.emplace(dc, ofp);
+        } catch (const std::exception& e) {
+            fprintf(stderr, "switchd: cannot start the datapath: %s\n", e.what());
+            rc = 1;
+        }
+        if (rc != 0) {
+            rte_eal_cleanup();
+            return rc;
+        }
+        Datapath& dp = *dp_holder;
         dp_ptr = &dp;
         dp_view = &dp;
 
