@@ -14,8 +14,9 @@
 // 47..0 the Megaflow* (user-space pointers fit in 47 bits; megaflows are 64-byte aligned,
 // so bits 5..0 are zero). Bit 0 of a bucket's slot 0 says that some key whose first bucket
 // this is lives in its second one. A key goes to its first bucket, else its second; with
-// both full (a chance of about 1e-7 per insert at 25% occupancy) insert() fails and the
-// classifier reports Full. Entries never move (no cuckoo displacement), so readers need
+// both full insert() fails and the classifier reports Full: at 25% occupancy (a cache
+// full to a capacity just above a power of two) about one insert in a million, at 12%
+// one in ten billion. Entries never move (no cuckoo displacement), so readers need
 // no version counter and a lookup reads the second bucket only when the flag is set.
 //
 // Concurrency: one writer at a time (the caller serializes: the classifier's lock);
@@ -61,7 +62,6 @@ public:
     bool remove(uint64_t hash, const Megaflow* f);
 
     uint32_t n_buckets() const { return mask_ + 1; }
-    size_t memory_bytes() const { return size_t(n_buckets()) * 64 + overflow_.size() * 4; }
     // Writer: entries living in their second bucket (tests, diagnostics).
     uint32_t n_in_second() const { return n_second_; }
 
