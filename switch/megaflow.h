@@ -24,9 +24,9 @@ namespace vswitch {
 // (kHotBytes): line 0 the classifier's key (a narrow subtable's, compared by the lookup,
 // see sig_table.h) and the action pointer; then the owner's counters and the initial
 // action list with up to DpActionList::kInline actions stored inline. With a million
-// megaflows every packet misses the cache on its megaflow; what costs is not the lines
-// but each step that must wait for the previous one's (before: bucket, key slot,
-// megaflow, three steps; now: bucket, megaflow).
+// megaflows every packet misses the cache on its megaflow; what costs is the lines in
+// flight and each step that must wait for the previous one's (before: two buckets, a
+// key slot, the megaflow, in three steps; now: a bucket, then the megaflow).
 struct alignas(64) Megaflow {
     // The packed key of a narrow subtable's megaflow (zero in a wide one): set once at
     // install time, before the megaflow is published.
