@@ -282,6 +282,11 @@ unsigned Classifier::lookup_batch(const FlowKey* const keys[], Megaflow* out[],
             uint64_t hit_mask = 0;
             if (st->wide) {
                 if (rte_hash_lookup_bulk_data(wide_, kp, m, &hit_mask, data) <= 0) continue;
+                // The signature table asks for its hits' hot lines itself (it reads the
+                // key there); the wide table's are asked for here, so the caller never
+                // prefetches them a second time.
+                for (uint64_t h = hit_mask; h != 0; h &= h - 1)
+                    megaflow_prefetch(static_cast<const Megaflow*>(data[__builtin_ctzll(h)]));
             } else {
                 hit_mask = narrow_->lookup_bulk(np, nh, m, nf);
                 if (hit_mask == 0) continue;
@@ -345,6 +350,7 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
     f->pmd_id = pmd_id;
     f->created_tsc = rte_rdtsc();
 
+    uint64_t nhash = 0;   // narrow_key_hash(f->nkey), once its subtable (tag) is known
     rte_spinlock_lock(&lock_);
     Subtable* st = find_subtable(mask);
     if (st != nullptr) {
@@ -354,7 +360,8 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
             if (rte_hash_lookup_data(wide_, &f->key, &data) < 0) data = nullptr;
         } else {
             st->narrow_key(f->key, f->nkey);
-            data = narrow_->lookup(f->nkey, narrow_key_hash(f->nkey));
+            nhash = narrow_key_hash(f->nkey);
+            data = narrow_->lookup(f->nkey, nhash);
         }
         if (data != nullptr) {
             rte_spinlock_unlock(&lock_);
@@ -373,7 +380,10 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
     if (st == nullptr) {
         fresh = st = new Subtable(mask, next_tag_++);
         f->key.reserved0 = st->tag;
-        if (!st->wide) st->narrow_key(f->key, f->nkey);
+        if (!st->wide) {
+            st->narrow_key(f->key, f->nkey);
+            nhash = narrow_key_hash(f->nkey);
+        }
     }
     f->subtable = static_cast<uint32_t>(st->tag);
     f->id = next_id_++;
@@ -381,7 +391,7 @@ Megaflow* Classifier::insert(const FlowKey& key, const Translation& t, uint32_t 
     int rc;
     if (!st->wide) {
         // Both buckets full: ~1e-7 per insert at the table's occupancy (sig_table.h).
-        rc = narrow_->insert(narrow_key_hash(f->nkey), f) ? 0 : -ENOSPC;
+        rc = narrow_->insert(nhash, f) ? 0 : -ENOSPC;
     } else {
         rc = n_wide_ >= wide_max_ ? -ENOSPC : rte_hash_add_key_data(wide_, &f->key, f);
         if (rc == -ENOSPC && n_wide_ < wide_max_) {

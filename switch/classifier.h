@@ -63,7 +63,8 @@ public:
     // Readers. hash = flow_key_hash(key, 0) is not used (each subtable rehashes the
     // masked key), it is accepted for future use.
     Megaflow* lookup(const FlowKey& key) const;
-    // Batch form: for i in [0,n): out[i] = match or nullptr. Returns number of hits.
+    // Batch form: for i in [0,n): out[i] = match or nullptr. Returns number of hits. The
+    // hits' hot lines (megaflow_prefetch) have been asked for: callers need not again.
     unsigned lookup_batch(const FlowKey* const keys[], Megaflow* out[], unsigned n) const;
 
     enum class InsertResult { Inserted, Exists, Full, Error };

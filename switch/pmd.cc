@@ -362,10 +362,8 @@ void Pmd::lookup(rte_mbuf** pkts, FlowKey* keys, const uint32_t* hashes, Megaflo
 
     Megaflow* found[kBurst];
     Classifier& cls = dp_.classifier();
-    unsigned hits = cls.lookup_batch(miss_keys, found, nm);
+    unsigned hits = cls.lookup_batch(miss_keys, found, nm);   // hits already prefetched
     counter_add(ctr_.megaflow_hits, hits);
-    for (uint16_t j = 0; j < nm; j++)
-        if (found[j]) megaflow_prefetch(found[j]);
     for (uint16_t j = 0; j < nm; j++) {
         uint16_t i = miss_idx[j];
         Megaflow* f = found[j];
